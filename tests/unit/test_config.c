@@ -1,0 +1,476 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Config loader: the guide's configurations load with the values the guide gives, smart defaults
+ * fill a minimal file, output reloads to itself, and every class of bad input is refused with
+ * file:line:column. Run with the source root as argv[1].
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fh_config.h"
+#include "schema.h"
+#include "fh_test.h"
+
+static const char *root = ".";
+
+static struct fh_config *load_example(const char *name, struct fh_cfg_errs *errs)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/config/%s", root, name);
+	memset(errs, 0, sizeof(*errs));
+	return fh_config_load_file(path, errs);
+}
+
+static char *emit(const struct fh_config *cfg, enum fh_emit_fmt fmt, unsigned flags)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	fh_config_emit(f, cfg, fmt, flags);
+	fclose(f);
+	return out;
+}
+
+static void test_examples(void)
+{
+	static const char *const files[] = {"site-to-site-a.yaml", "site-to-site-b.yaml", "hub.yaml", "spoke1.yaml",
+					    "spoke2.yaml", "hub-and-spoke-hub.yaml", "hub-and-spoke-spoke.yaml", NULL};
+
+	for (int i = 0; files[i] != NULL; i++) {
+		struct fh_cfg_errs errs;
+		struct fh_config *cfg = load_example(files[i], &errs);
+		char *a, *b;
+		struct fh_config *again;
+
+		if (!fh_check(cfg != NULL, "%s loads", files[i])) {
+			fh_config_print_errs(stdout, &errs);
+			continue;
+		}
+		/* normalized output (with secrets) reloads to exactly the same output */
+		a = emit(cfg, FH_EMIT_YAML, FH_EMIT_SECRETS);
+		memset(&errs, 0, sizeof(errs));
+		again = fh_config_load_buffer("normalized", a, strlen(a), &errs);
+		if (again == NULL) {
+			fh_config_print_errs(stdout, &errs);
+			printf("%s", a);
+		}
+		b = again ? emit(again, FH_EMIT_YAML, FH_EMIT_SECRETS) : NULL;
+		fh_check(b != NULL && strcmp(a, b) == 0, "%s: normalized YAML reloads to itself", files[i]);
+		free(a);
+		free(b);
+		fh_config_free(again);
+		a = emit(cfg, FH_EMIT_YAML, 0);
+		fh_check(strstr(a, "cisco123") == NULL && strstr(a, "<hidden>") != NULL, "%s: keys hidden by default",
+			 files[i]);
+		free(a);
+		fh_config_free(cfg);
+	}
+}
+
+static void test_site_to_site_values(void)
+{
+	struct fh_cfg_errs errs;
+	struct fh_config *c = load_example("site-to-site-b.yaml", &errs);
+	int t;
+
+	if (!fh_check(c != NULL, "site-to-site-b loads"))
+		return;
+	fh_check(strcmp(c->hostname, "RouterB") == 0, "hostname");
+	fh_check(c->n_proposal == 1 && c->proposal[0].encr[0] == FH_ENCR_AES_CBC_256 &&
+			 c->proposal[0].integ[0] == FH_INTEG_SHA256_128 && c->proposal[0].group[0] == 14 &&
+			 c->proposal[0].n_prf == 1 && c->proposal[0].prf[0] == FH_PRF_SHA256,
+		 "proposal aes-cbc-256 sha256 group 14, PRF derived sha256");
+	fh_check(c->ike_policy[0].proposal_idx[0] == 0, "policy resolves its proposal");
+	fh_check(c->keyring[0].peer[0].address.addr == 0xc0a8000a && c->keyring[0].peer[0].address.len == 32 &&
+			 strcmp(c->keyring[0].peer[0].psk_local, "cisco123") == 0,
+		 "keyring peer 192.168.0.10 with key");
+	fh_check(c->ike_profile[0].lifetime == 86400 && c->ike_profile[0].dpd.present &&
+			 c->ike_profile[0].dpd.interval == 10 && c->ike_profile[0].dpd.retries == 2 &&
+			 c->ike_profile[0].dpd.mode == FH_DPD_ON_DEMAND && c->ike_profile[0].keyring_idx == 0,
+		 "profile lifetime 86400, dpd 10 2 on-demand, keyring");
+	t = fh_config_iface_find(c, "Tunnel0");
+	fh_check(t >= 0 && c->iface[t].kind == FH_IF_TUNNEL && c->iface[t].ip.pfx.addr == 0x0a017814 &&
+			 c->iface[t].ip.pfx.len == 24 && c->iface[t].tunnel_destination == 0xc0a8000a &&
+			 c->iface[t].tunnel_mode == FH_TUN_GRE &&
+			 c->iface[c->iface[t].source_idx].ip.pfx.addr == 0xc0a80014,
+		 "Tunnel0 10.1.120.20/24 to 192.168.0.10 from GigabitEthernet1, GRE");
+	fh_check(fh_config_iface_find(c, "tu0") == t && fh_config_iface_find(c, "tunnel 0") == t,
+		 "interface abbreviations resolve");
+	fh_check(c->transform_set[0].encr == FH_ENCR_AES_CBC_256 && c->transform_set[0].integ == FH_INTEG_SHA1_96,
+		 "transform-set esp-aes 256 esp-sha-hmac");
+	fh_check(c->n_router == 1 && c->router[0].as == 100 && c->router[0].network[0].addr == 0x0a017800 &&
+			 c->router[0].network[0].wildcard == 0xff,
+		 "router eigrp 100 network 10.1.120.0 0.0.0.255");
+	fh_config_free(c);
+}
+
+static void test_hub_values(void)
+{
+	struct fh_cfg_errs errs;
+	struct fh_config *c = load_example("hub.yaml", &errs);
+	int vt;
+
+	if (!fh_check(c != NULL, "hub loads"))
+		return;
+	fh_check(c->n_pool == 1 && c->pool[0].first == 0x0a010102 && c->pool[0].last == 0x0a0101fe,
+		 "FlexPool 10.1.1.2 - 10.1.1.254");
+	fh_check(c->n_acl == 1 && c->acl[0].n_ace == 1 && c->acl[0].ace[0].addr == 0x0a000000 &&
+			 c->acl[0].ace[0].wildcard == 0x00ffffff && c->acl[0].ace[0].permit,
+		 "FlexTraffic permit 10.0.0.0 0.255.255.255");
+	fh_check(c->authz_policy[0].pool_idx == 0 && c->authz_policy[0].acl_idx == 0 &&
+			 c->authz_policy[0].route_set_interface,
+		 "HUBPolicy: pool, route set interface, route set access-list");
+	vt = fh_config_iface_find(c, "Virtual-Template1");
+	fh_check(vt >= 0 && c->ike_profile[0].vtemplate_if_idx == vt && c->ike_profile[0].aaa.present &&
+			 c->ike_profile[0].aaa.list_idx == 0 && c->ike_profile[0].aaa.policy_idx == 0,
+		 "profile: aaa authorization group psk list FlexAuth HUBPolicy, virtual-template 1");
+	fh_check(vt >= 0 && c->iface[vt].nhrp.present && c->iface[vt].nhrp.network_id == 1 && c->iface[vt].nhrp.redirect &&
+			 strcmp(c->iface[c->iface[vt].unnumbered_idx].hdr.name, "Loopback1") == 0,
+		 "Virtual-Template1: unnumbered Loopback1, nhrp network-id 1, redirect");
+	fh_check(c->keyring[0].peer[0].has_address && c->keyring[0].peer[0].address.len == 0,
+		 "keyring peer address 0.0.0.0 0.0.0.0 is any");
+	fh_check(c->ike_profile[0].match_remote.n_address == 1 && c->ike_profile[0].match_remote.address[0].len == 0,
+		 "match identity remote address 0.0.0.0 is any");
+	fh_config_free(c);
+
+	c = load_example("spoke2.yaml", &errs);
+	if (!fh_check(c != NULL, "spoke2 loads"))
+		return;
+	{
+		int t = fh_config_iface_find(c, "Tunnel0");
+		int v = fh_config_iface_find(c, "Virtual-Template1");
+
+		fh_check(t >= 0 && c->iface[t].ip.negotiated && c->iface[t].nhrp.shortcut_vtemplate == 1,
+			 "spoke Tunnel0: address negotiated, nhrp shortcut virtual-template 1");
+		fh_check(v >= 0 && c->iface[v].unnumbered_idx == t, "spoke Virtual-Template1 unnumbered Tunnel0");
+	}
+	fh_config_free(c);
+}
+
+static void test_smart_defaults(void)
+{
+	static const char minimal[] = "crypto:\n"
+				      "  ikev2:\n"
+				      "    keyrings:\n"
+				      "      K: {peers: {P: {address: 192.168.0.20, pre-shared-key: secret}}}\n"
+				      "    profiles:\n"
+				      "      PROF: {match-identity-remote: {address: 192.168.0.20}, keyring: K}\n"
+				      "interfaces:\n"
+				      "  Gi1: {device: net_null0, ip-address: 192.168.0.10/24}\n"
+				      "  Tunnel0: {ip-address: 10.0.0.1/30, tunnel-source: Gi1, tunnel-destination: "
+				      "192.168.0.20, tunnel-protection: default}\n";
+	struct fh_cfg_errs errs = {0};
+	struct fh_config *c = fh_config_load_buffer("minimal.yaml", minimal, sizeof(minimal) - 1, &errs);
+
+	if (!fh_check(c != NULL, "minimal config with smart defaults loads")) {
+		fh_config_print_errs(stdout, &errs);
+		return;
+	}
+	fh_check(c->n_proposal == 1 && strcmp(c->proposal[0].hdr.name, "default") == 0 && c->proposal[0].n_encr == 2 &&
+			 c->proposal[0].n_group == 3,
+		 "default ikev2 proposal");
+	fh_check(c->n_ike_policy == 1 && c->ike_policy[0].proposal_idx[0] == 0, "default ikev2 policy");
+	fh_check(c->n_transform_set == 1 && c->transform_set[0].encr == FH_ENCR_AES_CBC_256 &&
+			 c->transform_set[0].integ == FH_INTEG_SHA256_128,
+		 "default transform-set");
+	fh_check(c->n_ipsec_profile == 1 && c->ipsec_profile[0].ike_profile_idx == 0 &&
+			 c->ipsec_profile[0].ts_idx[0] == 0 && c->ipsec_profile[0].replay_window == 1024,
+		 "default ipsec profile binds the only ikev2 profile");
+	fh_check(strcmp(c->keyring[0].peer[0].psk_local, "secret") == 0 &&
+			 strcmp(c->keyring[0].peer[0].psk_remote, "secret") == 0,
+		 "symmetric pre-shared-key sets local and remote");
+	fh_check(strcmp(c->iface[0].hdr.name, "GigabitEthernet1") == 0 && c->iface[0].mtu == 1500,
+		 "Gi1 is GigabitEthernet1 with mtu 1500");
+	fh_check(c->dataplane.workers == 1 && c->dataplane.burst == 32 && c->dataplane.idle_sleep_us == 200 &&
+			 !c->dataplane.hugepages,
+		 "dataplane defaults");
+	fh_config_free(c);
+
+	memset(&errs, 0, sizeof(errs));
+	c = fh_config_load_buffer("empty.yaml", "", 0, &errs);
+	fh_check(c != NULL && c->n_iface == 0 && strcmp(c->hostname, "flexhub") == 0, "an empty file is all defaults");
+	fh_config_free(c);
+}
+
+struct bad {
+	const char *what;
+	const char *yaml;
+	const char *expect; /* substring of the first error */
+	unsigned line, col;
+};
+
+#define IF_GI1 "interfaces:\n  Gi1: {device: net_null0, ip-address: 192.168.0.10/24}\n"
+
+static const struct bad bad[] = {
+	{"YAML syntax", "hostname: [a\n", "YAML syntax error", 2, 1},
+	{"unknown top-level key", "hostnme: x\n", "unknown key 'hostnme'", 1, 1},
+	{"unknown key in proposal", "crypto:\n  ikev2:\n    proposals:\n      P: {encryption: aes-cbc-256, integrity: sha256, group: 14, dh: 5}\n",
+	 "unknown key 'dh'", 4, 66},
+	{"bad cipher", "crypto:\n  ikev2:\n    proposals:\n      P: {encryption: aes-cbc-999, integrity: sha256, group: 14}\n",
+	 "'aes-cbc-999' is not one of", 4, 23},
+	{"unsupported DH group", "crypto:\n  ikev2:\n    proposals:\n      P: {encryption: aes-cbc-256, integrity: sha256, group: 2}\n",
+	 "DH group 2 is not supported", 4, 62},
+	{"GCM with integrity", "crypto:\n  ikev2:\n    proposals:\n      P: {encryption: aes-gcm-256, integrity: sha256, group: 19}\n",
+	 "AES-GCM carries its own integrity", 4, 47},
+	{"CBC without integrity", "crypto:\n  ikev2:\n    proposals:\n      P: {encryption: aes-cbc-256, group: 19}\n",
+	 "AES-CBC needs integrity", 4, 7},
+	{"GCM and CBC in one proposal",
+	 "crypto:\n  ikev2:\n    proposals:\n      P: {encryption: [aes-gcm-256, aes-cbc-256], integrity: sha256, group: 19}\n",
+	 "cannot share a proposal", 4, 24},
+	{"policy names unknown proposal", "crypto:\n  ikev2:\n    policies:\n      POL: {proposals: [NOPE]}\n",
+	 "unknown ikev2 proposal 'NOPE'", 4, 25},
+	{"peer without key", "crypto:\n  ikev2:\n    keyrings:\n      K:\n        peers:\n          P: {address: 10.0.0.1}\n",
+	 "needs pre-shared-key", 6, 11},
+	{"peer with both key forms",
+	 "crypto:\n  ikev2:\n    keyrings:\n      K:\n        peers:\n          P: {address: 10.0.0.1, pre-shared-key: a, pre-shared-key-local: b, pre-shared-key-remote: c}\n",
+	 "not both", 6, 50},
+	{"peer bad address", "crypto:\n  ikev2:\n    keyrings:\n      K:\n        peers:\n          P: {address: 192.168.0.300, pre-shared-key: a}\n",
+	 "expected A.B.C.D", 6, 24},
+	{"peer address host bits", "crypto:\n  ikev2:\n    keyrings:\n      K:\n        peers:\n          P: {address: 10.0.0.1 255.0.0.0, pre-shared-key: a}\n",
+	 "host bits", 6, 24},
+	{"profile unknown keyring", "crypto:\n  ikev2:\n    profiles:\n      PR: {match-identity-remote: {address: 0.0.0.0}, keyring: NOPE}\n",
+	 "unknown keyring 'NOPE'", 4, 64},
+	{"profile lifetime too short", "crypto:\n  ikev2:\n    profiles:\n      PR: {match-identity-remote: {address: 0.0.0.0}, lifetime: 50}\n",
+	 "50 is out of range 120..86400", 4, 65},
+	{"dpd interval too short", "crypto:\n  ikev2:\n    profiles:\n      PR:\n        match-identity-remote: {address: 0.0.0.0}\n        dpd: {interval: 5}\n",
+	 "out of range 10..3600", 6, 25},
+	{"dpd without interval", "crypto:\n  ikev2:\n    profiles:\n      PR:\n        match-identity-remote: {address: 0.0.0.0}\n        dpd: {retries: 3}\n",
+	 "missing required key 'interval'", 6, 14},
+	{"profile without match", "crypto:\n  ikev2:\n    profiles:\n      PR: {keyring: K}\n",
+	 "missing required key 'match-identity-remote'", 4, 11},
+	{"profile unknown aaa list",
+	 "crypto:\n  ikev2:\n    profiles:\n      PR:\n        match-identity-remote: {address: 0.0.0.0}\n        authentication-remote: []\n        aaa-authorization: {list: NOLIST, policy: NOPOL}\n",
+	 "unknown aaa authorization network list 'NOLIST'", 7, 35},
+	{"profile unknown virtual-template",
+	 "crypto:\n  ikev2:\n    profiles:\n      PR: {match-identity-remote: {address: 0.0.0.0}, authentication-remote: [], virtual-template: 5}\n",
+	 "Virtual-Template5 does not exist", 4, 100},
+	{"rsa-sig not implemented",
+	 "crypto:\n  ikev2:\n    profiles:\n      PR: {match-identity-remote: {address: 0.0.0.0}, authentication-remote: rsa-sig}\n",
+	 "only pre-share authentication is implemented", 4, 78},
+	{"transform-set GCM with HMAC", "crypto:\n  ipsec:\n    transform-sets:\n      T: {encryption: esp-gcm-256, integrity: esp-sha-hmac}\n",
+	 "AES-GCM carries its own integrity", 4, 47},
+	{"transform-set without encryption", "crypto:\n  ipsec:\n    transform-sets:\n      T: {integrity: esp-sha-hmac}\n",
+	 "missing required key 'encryption'", 4, 10},
+	{"transform-set CBC without integrity", "crypto:\n  ipsec:\n    transform-sets:\n      T: {encryption: esp-aes 256}\n",
+	 "needs an integrity transform", 4, 7},
+	{"ipsec profile unknown transform-set", "crypto:\n  ipsec:\n    profiles:\n      IP: {transform-sets: NOPE}\n",
+	 "unknown transform-set 'NOPE'", 4, 28},
+	{"ipsec profile unknown ikev2 profile", "crypto:\n  ipsec:\n    profiles:\n      IP: {ikev2-profile: NOPE}\n",
+	 "unknown ikev2 profile 'NOPE'", 4, 27},
+	{"replay window too small", "crypto:\n  ipsec:\n    profiles:\n      IP: {replay-window: 16}\n",
+	 "replay-window is 0 (off) or 64..4096", 4, 27},
+	{"pools overlap", "ip:\n  local-pools:\n    A: {first: 10.1.1.2, last: 10.1.1.100}\n    B: {first: 10.1.1.50, last: 10.1.1.200}\n",
+	 "overlaps pool A", 4, 5},
+	{"pool backwards", "ip:\n  local-pools:\n    A: {first: 10.1.1.200, last: 10.1.1.2}\n",
+	 "last address is below the first", 3, 34},
+	{"pool holds an interface address", IF_GI1 "ip:\n  local-pools:\n    A: {first: 192.168.0.2, last: 192.168.0.200}\n",
+	 "holds GigabitEthernet1's own address", 5, 5},
+	{"non-contiguous wildcard", "ip:\n  access-lists:\n    A: [permit 10.0.0.0 0.255.0.255]\n",
+	 "wildcard 0.255.0.255 is not contiguous", 3, 9},
+	{"ACL address inside wildcard", "ip:\n  access-lists:\n    A: [permit 10.0.0.1 0.0.0.255]\n",
+	 "has bits set inside wildcard", 3, 9},
+	{"ACL garbage", "ip:\n  access-lists:\n    A: [allow everything]\n", "expected '[permit|deny]", 3, 9},
+	{"authorization policy unknown pool", "crypto:\n  ikev2:\n    authorization-policies:\n      AP: {pool: NOPE}\n",
+	 "unknown ip local pool 'NOPE'", 4, 18},
+	{"authorization policy unknown ACL", "crypto:\n  ikev2:\n    authorization-policies:\n      AP: {route-set-access-list: NOPE}\n",
+	 "unknown access-list 'NOPE'", 4, 35},
+	{"unknown interface kind", "interfaces:\n  Serial0: {ip-address: 10.0.0.1/30}\n",
+	 "expected GigabitEthernetN", 2, 3},
+	{"physical without device", "interfaces:\n  Gi1: {ip-address: 10.0.0.1/24}\n", "need a DPDK 'device'", 2, 3},
+	{"tunnel without destination", IF_GI1 "  Tunnel0: {ip-address: 10.0.0.1/30, tunnel-source: Gi1}\n",
+	 "needs tunnel-destination", 3, 3},
+	{"tunnel unknown protection",
+	 IF_GI1 "  Tunnel0: {ip-address: 10.0.0.1/30, tunnel-source: Gi1, tunnel-destination: 1.2.3.4, tunnel-protection: NOPE}\n",
+	 "unknown ipsec profile 'NOPE'", 3, 106},
+	{"loopback with device", "interfaces:\n  Loopback0: {device: net_null0, ip-address: 10.0.0.1/32}\n",
+	 "'device' does not apply to a loopback interface", 2, 23},
+	{"negotiated on a loopback", "interfaces:\n  Loopback0: {ip-address: negotiated}\n",
+	 "only Tunnel interfaces take 'negotiated'", 2, 27},
+	{"address and unnumbered",
+	 IF_GI1 "  Tunnel0: {ip-address: 10.0.0.1/30, ip-unnumbered: Gi1, tunnel-source: Gi1, tunnel-destination: 1.2.3.4}\n",
+	 "give ip-address or ip-unnumbered, not both", 3, 53},
+	{"unnumbered unknown interface", IF_GI1 "  Virtual-Template1: {ip-unnumbered: Loopback9}\n",
+	 "unknown interface 'Loopback9'", 3, 38},
+	{"interface addresses overlap", IF_GI1 "  Gi2: {device: net_null1, ip-address: 192.168.0.11/24}\n",
+	 "address overlaps GigabitEthernet1", 3, 40},
+	{"interface defined twice", "interfaces:\n  Loopback0: {}\n  lo0: {}\n", "interface Loopback0 is defined twice", 3, 3},
+	{"map name twice", "ip:\n  local-pools:\n    A: {first: 10.1.1.2, last: 10.1.1.3}\n    A: {first: 10.1.2.2, last: 10.1.2.3}\n",
+	 "'A' is defined twice", 4, 5},
+	{"key twice", "hostname: a\nhostname: b\n", "key 'hostname' is given twice", 2, 1},
+	{"non-contiguous netmask", "interfaces:\n  Loopback0: {ip-address: 10.0.0.1 255.0.255.0}\n", "not contiguous", 2, 27},
+	{"network address on an interface", "interfaces:\n  Loopback0: {ip-address: 10.0.0.0/24}\n",
+	 "this is the network address", 2, 27},
+	{"bare address needs a mask", "interfaces:\n  Loopback0: {ip-address: 10.0.0.1}\n", "expected 'A.B.C.D/LEN'", 2, 27},
+	{"static SA key length",
+	 IF_GI1 "  Tunnel0: {ip-address: 10.0.0.1/30, tunnel-source: Gi1, tunnel-destination: 1.2.3.4}\n"
+		"crypto:\n  ipsec:\n    static-sas:\n      S: {interface: Tunnel0, spi-in: 0x1000, spi-out: 0x2000, encryption: esp-gcm-256, "
+		"encryption-key-in: 0011, encryption-key-out: 0011}\n",
+	 "encryption-key-in is 2 bytes, this algorithm needs 36", 7, 108},
+	{"static SA on a non-tunnel",
+	 IF_GI1 "crypto:\n  ipsec:\n    static-sas:\n      S: {interface: Gi1, spi-in: 0x1000, spi-out: 0x2000, encryption: esp-null, "
+		"integrity: esp-sha-hmac, integrity-key-in: 0102030405060708091011121314151617181920, integrity-key-out: "
+		"0102030405060708091011121314151617181920}\n",
+	 "Gi1 is not a Tunnel interface", 6, 22},
+	{"static SA reserved SPI", "crypto:\n  ipsec:\n    static-sas:\n      S: {interface: Tunnel0, spi-in: 5, spi-out: 0x2000, encryption: esp-null}\n",
+	 "5 is out of range 256..4294967295", 4, 39},
+	{"route unknown interface", "ip:\n  routes:\n    - {prefix: 10.0.0.0/8, interface: Tunnel7}\n", "unknown interface 'Tunnel7'", 3, 39},
+	{"route without way out", "ip:\n  routes:\n    - {prefix: 10.0.0.0/8}\n", "needs an interface or a next-hop", 3, 7},
+	{"route with host bits", "ip:\n  routes:\n    - {prefix: 10.0.0.1/8, next-hop: 1.1.1.1}\n", "host bits", 3, 16},
+	{"unknown debug category", "debug: [crypto ikev3]\n", "unknown category 'crypto ikev3'", 1, 9},
+	{"two documents", "hostname: a\n---\nhostname: b\n", "only one YAML document", 3, 1},
+	{"aaa radius", "aaa:\n  authorization-network:\n    L: radius\n", "only the local method", 3, 5},
+	{"unknown routing protocol", "router:\n  rip: {as: 1}\n", "expected eigrp, ospf or bgp", 2, 3},
+	{"too many list items", "crypto:\n  ikev2:\n    proposals:\n      P: {encryption: aes-gcm-128, group: [14,14,14,14,14,14,14,14,14,14,14,14,14,14,14,14,14]}\n",
+	 "17 items, at most 16", 4, 43},
+	{"string too long", "hostname: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+	 "too long: 77 characters, at most 63", 1, 11},
+	{"scalar where a block goes", "crypto: 5\n", "crypto: expected a mapping", 1, 9},
+	{"mapping where a scalar goes", "hostname: {a: b}\n", "hostname: expected a string", 1, 11},
+	{"bool that is not", "dataplane: {hugepages: maybe}\n", "expected true or false", 1, 24},
+	{"number that is not", "dataplane: {workers: two}\n", "expected a number", 1, 22},
+	{"alias bomb",
+	 "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+	 "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+	 "f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\ndebug: [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n",
+	 "unknown key 'a'", 1, 1},
+	{"tunnel-source a template", IF_GI1 "  Virtual-Template1: {}\n  Tunnel0: {ip-address: 10.0.0.1/30, tunnel-source: Virtual-Template1, tunnel-destination: 1.2.3.4}\n",
+	 "tunnel-source must be a physical or loopback", 4, 53},
+	{"identity-local malformed", "crypto:\n  ikev2:\n    profiles:\n      PR: {match-identity-remote: {fqdn: a.b}, authentication-remote: [], identity-local: fqdn}\n",
+	 "identity-local must be", 4, 91},
+};
+
+static void test_bad_configs(void)
+{
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct fh_cfg_errs errs = {0};
+		struct fh_config *c = fh_config_load_buffer("bad.yaml", bad[i].yaml, strlen(bad[i].yaml), &errs);
+		char where[64];
+		bool ok;
+
+		snprintf(where, sizeof(where), "bad.yaml:%u:%u: ", bad[i].line, bad[i].col);
+		ok = false;
+		for (uint32_t e = 0; c == NULL && e < errs.n && e < FH_CFG_ERRS_MAX; e++)
+			ok |= strncmp(errs.e[e].msg, where, strlen(where)) == 0 && strstr(errs.e[e].msg, bad[i].expect) != NULL;
+		if (!fh_check(ok, "refused: %s", bad[i].what)) {
+			printf("# want %s...%s\n", where, bad[i].expect);
+			for (uint32_t e = 0; e < errs.n && e < FH_CFG_ERRS_MAX; e++)
+				printf("# got  %s\n", errs.e[e].msg);
+		}
+		fh_config_free(c);
+	}
+}
+
+static void test_alias_bomb_bounded(void)
+{
+	/* 10^7 leaves through aliases: refused for size, quickly, without walking them all */
+	static const char y[] =
+		"debug: &a [x, x, x, x, x, x, x, x, x, x]\n"
+		"dataplane: {eal-args: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]}\n";
+	struct fh_cfg_errs errs = {0};
+	struct fh_config *c = fh_config_load_buffer("bomb.yaml", y, sizeof(y) - 1, &errs);
+
+	fh_check(c == NULL && errs.n >= 1, "aliases used as list items are refused as a type error");
+	fh_config_free(c);
+}
+
+static void test_all_errors_listed(void)
+{
+	static const char y[] = "hostnme: x\n"
+				"crypto:\n  ikev2:\n    policies:\n      POL: {proposals: [NOPE]}\n"
+				"ip:\n  local-pools:\n    A: {first: 10.1.1.200, last: 10.1.1.2}\n";
+	struct fh_cfg_errs errs = {0};
+	struct fh_config *c = fh_config_load_buffer("multi.yaml", y, sizeof(y) - 1, &errs);
+
+	/* parse errors stop before cross checks, so the unknown key is the one listed */
+	fh_check(c == NULL && errs.n == 1 && strstr(errs.e[0].msg, "hostnme"), "parse errors are reported first");
+	{
+		static const char z[] = "crypto:\n  ikev2:\n    policies:\n      POL: {proposals: [NOPE]}\n"
+					"ip:\n  local-pools:\n    A: {first: 10.1.1.200, last: 10.1.1.2}\n"
+					"interfaces:\n  Gi1: {ip-address: 10.0.0.1/24}\n";
+		memset(&errs, 0, sizeof(errs));
+		c = fh_config_load_buffer("multi.yaml", z, sizeof(z) - 1, &errs);
+		fh_check(c == NULL && errs.n == 3, "every semantic error is listed (%u)", errs.n);
+	}
+	fh_config_free(c);
+}
+
+static void test_schema(void)
+{
+	char err[256] = "";
+	char *gen = NULL, *have = NULL;
+	size_t glen = 0;
+	FILE *f = open_memstream(&gen, &glen);
+	char path[512];
+	long n = 0;
+
+	fh_check(fh_schema_check_defaults(fh_schema_root, err, sizeof(err)) == 0, "every schema default parses %s", err);
+	fh_config_schema_doc(f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/doc/config.md", root);
+	f = fopen(path, "rb");
+	if (f != NULL) {
+		fseek(f, 0, SEEK_END);
+		n = ftell(f);
+		fseek(f, 0, SEEK_SET);
+		have = calloc(1, (size_t)n + 1);
+		if (fread(have, 1, (size_t)n, f) != (size_t)n)
+			n = -1;
+		fclose(f);
+	}
+	if (!fh_check(have != NULL && strcmp(have, gen) == 0, "doc/config.md matches the schema"))
+		printf("# regenerate: build/app/flexhub/flexhub --schema-doc > doc/config.md\n");
+	free(gen);
+	free(have);
+}
+
+static void test_json(void)
+{
+	struct fh_cfg_errs errs;
+	struct fh_config *c = load_example("hub.yaml", &errs);
+	char *j;
+	int depth = 0, min = 0;
+	bool instr = false;
+
+	if (c == NULL)
+		return;
+	j = emit(c, FH_EMIT_JSON, 0);
+	for (char *p = j; *p; p++) {
+		if (instr) {
+			if (*p == '\\')
+				p++;
+			else if (*p == '"')
+				instr = false;
+			continue;
+		}
+		if (*p == '"')
+			instr = true;
+		else if (*p == '{' || *p == '[')
+			depth++;
+		else if (*p == '}' || *p == ']')
+			depth--;
+		if (depth < min)
+			min = depth;
+	}
+	fh_check(j[0] == '{' && depth == 0 && min == 0 && strstr(j, "\"FlexPool\":{\"first\":\"10.1.1.2\"") != NULL,
+		 "JSON output is balanced and carries the pool");
+	free(j);
+	fh_config_free(c);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1)
+		root = argv[1];
+	test_examples();
+	test_site_to_site_values();
+	test_hub_values();
+	test_smart_defaults();
+	test_bad_configs();
+	test_alias_bomb_bounded();
+	test_all_errors_listed();
+	test_schema();
+	test_json();
+	return fh_test_done();
+}
