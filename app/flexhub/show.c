@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Commands of the control socket, with output shaped like the IOS lines in the guide. */
+#include <string.h>
+
+#include <rte_ethdev.h>
+#include <rte_version.h>
+
+#include "flexhub.h"
+
+#define APP(ctx) ((struct fh_app *)(ctx))
+
+static const char *const cc_names[FH_CC_MAX] = {
+	[FH_CC_ARP_REPLIES] = "arp-replies",
+	[FH_CC_ARP_IGNORED] = "arp-ignored",
+	[FH_CC_ICMP_ECHO_REPLIES] = "icmp-echo-replies",
+	[FH_CC_ICMP_IGNORED] = "icmp-ignored",
+	[FH_CC_IKE_UNHANDLED] = "ike-not-running",
+	[FH_CC_ROUTING_UNHANDLED] = "routing-not-running",
+	[FH_CC_REPLY_DROPPED] = "reply-dropped",
+	[FH_CC_RELOAD_OK] = "config-reloads",
+	[FH_CC_RELOAD_FAILED] = "config-reload-failures",
+};
+
+static const char *method_name(uint8_t m)
+{
+	return m == FH_IFM_MANUAL ? "manual" : m == FH_IFM_NEGOTIATED ? "IKEv2" : "unset";
+}
+
+/* Status and Protocol columns, as IOS derives them. */
+static void if_state(const struct fh_app *app, int i, const char **status, const char **proto)
+{
+	const struct fh_iface *f = &app->ifs.v[i];
+	bool up;
+
+	if (!f->admin_up) {
+		*status = "administratively down";
+		*proto = "down";
+		return;
+	}
+	*status = "up";
+	switch (f->kind) {
+	case FH_IF_PHYSICAL:
+		up = fh_port_link_up(app, f->port);
+		*status = up ? "up" : "down";
+		break;
+	case FH_IF_TUNNEL: {
+		const struct fh_cfg_iface *c = &app->cfg->iface[f->cfg_idx];
+
+		/* protected tunnels come up with their IPsec SA; plain ones with their source */
+		up = c->protection[0] != '\0' ? f->proto_up
+					       : c->source_idx < 0 || fh_port_link_up(app, app->ifs.v[c->source_idx].port) ||
+							 app->ifs.v[c->source_idx].kind == FH_IF_LOOPBACK;
+		break;
+	}
+	case FH_IF_VTEMPLATE:
+		up = false; /* a template never carries traffic itself */
+		break;
+	default:
+		up = f->proto_up;
+		break;
+	}
+	*proto = up ? "up" : "down";
+}
+
+static int show_ip_int_brief(FILE *out, bool json, int argc, char **argv, void *ctx)
+{
+	struct fh_app *app = APP(ctx);
+
+	(void)argc;
+	(void)argv;
+	if (json)
+		fputc('[', out);
+	else
+		fprintf(out, "%-22s %-15s %-3s %-6s %-21s %s\n", "Interface", "IP-Address", "OK?", "Method", "Status",
+			"Protocol");
+	for (uint32_t i = 0; i < app->ifs.n; i++) {
+		const struct fh_iface *f = &app->ifs.v[i];
+		const char *status, *proto;
+		char addr[16] = "unassigned";
+		uint32_t a;
+		uint8_t l;
+
+		if (fh_iface_addr(&app->ifs, (int)i, &a, &l))
+			fh_ip4_str(a, addr, sizeof(addr));
+		if_state(app, (int)i, &status, &proto);
+		if (json)
+			fprintf(out,
+				"%s{\"interface\":\"%s\",\"ip-address\":\"%s\",\"ok\":\"YES\",\"method\":\"%s\","
+				"\"status\":\"%s\",\"protocol\":\"%s\"}",
+				i ? "," : "", f->name, addr, method_name(f->method), status, proto);
+		else
+			fprintf(out, "%-22s %-15s %-3s %-6s %-21s %s\n", f->name, addr, "YES", method_name(f->method), status,
+				proto);
+	}
+	if (json)
+		fputs("]\n", out);
+	return 0;
+}
+
+static int show_running(FILE *out, bool json, int argc, char **argv, void *ctx)
+{
+	struct fh_app *app = APP(ctx);
+
+	(void)argc;
+	(void)argv;
+	if (!json)
+		fprintf(out, "# flexhub running configuration (normalized, from %s; keys hidden)\n", app->cfg_path);
+	return fh_config_emit(out, app->cfg, json ? FH_EMIT_JSON : FH_EMIT_YAML, 0);
+}
+
+static void port_stats(FILE *out, bool json, struct fh_app *app)
+{
+	bool first = true;
+
+	for (uint32_t i = 0; i < app->ifs.n; i++) {
+		const struct fh_iface *f = &app->ifs.v[i];
+		struct rte_eth_stats st;
+
+		if (f->port < 0 || rte_eth_stats_get(app->dp.port[f->port].port_id, &st) != 0)
+			continue;
+		if (json)
+			fprintf(out,
+				"%s\"%s\":{\"rx-packets\":%lu,\"tx-packets\":%lu,\"rx-bytes\":%lu,\"tx-bytes\":%lu,"
+				"\"rx-missed\":%lu,\"rx-errors\":%lu,\"tx-errors\":%lu,\"rx-no-mbuf\":%lu}",
+				first ? "" : ",", f->name, st.ipackets, st.opackets, st.ibytes, st.obytes, st.imissed,
+				st.ierrors, st.oerrors, st.rx_nombuf);
+		else
+			fprintf(out, "  %-20s rx %lu pkts %lu bytes, tx %lu pkts %lu bytes, missed %lu, errors %lu/%lu, no-mbuf %lu\n",
+				f->name, st.ipackets, st.ibytes, st.opackets, st.obytes, st.imissed, st.ierrors, st.oerrors,
+				st.rx_nombuf);
+		first = false;
+	}
+}
+
+static int show_counters(FILE *out, bool json, int argc, char **argv, void *ctx)
+{
+	struct fh_app *app = APP(ctx);
+
+	(void)argc;
+	(void)argv;
+	if (json) {
+		fputs("{\"dataplane\":{", out);
+		for (int c = 0; c < FH_CTR_MAX; c++)
+			fprintf(out, "%s\"%s\":%lu", c ? "," : "", fh_dp_ctr_name(c), (unsigned long)fh_dp_counter(&app->dp, c));
+		fputs("},\"control\":{", out);
+		for (int c = 0; c < FH_CC_MAX; c++)
+			fprintf(out, "%s\"%s\":%lu", c ? "," : "", cc_names[c], (unsigned long)app->cc[c]);
+		fputs("},\"ports\":{", out);
+		port_stats(out, true, app);
+		fputs("}}\n", out);
+		return 0;
+	}
+	fprintf(out, "Data plane (%u worker%s)\n", app->dp.n_workers, app->dp.n_workers == 1 ? "" : "s");
+	for (int c = 0; c < FH_CTR_MAX; c++)
+		fprintf(out, "  %-26s %lu\n", fh_dp_ctr_name(c), (unsigned long)fh_dp_counter(&app->dp, c));
+	fputs("Control plane\n", out);
+	for (int c = 0; c < FH_CC_MAX; c++)
+		fprintf(out, "  %-26s %lu\n", cc_names[c], (unsigned long)app->cc[c]);
+	fputs("Ports\n", out);
+	port_stats(out, false, app);
+	return 0;
+}
+
+static int clear_counters(FILE *out, bool json, int argc, char **argv, void *ctx)
+{
+	struct fh_app *app = APP(ctx);
+
+	(void)json;
+	(void)argc;
+	(void)argv;
+	fh_dp_counters_clear(&app->dp);
+	memset(app->cc, 0, sizeof(app->cc));
+	memset(app->drops_reported, 0, sizeof(app->drops_reported));
+	app->ike_reported = 0;
+	for (uint16_t i = 0; i < app->dp.n_ports; i++)
+		rte_eth_stats_reset(app->dp.port[i].port_id);
+	fputs("Counters cleared\n", out);
+	return 0;
+}
+
+static int show_version(FILE *out, bool json, int argc, char **argv, void *ctx)
+{
+	struct fh_app *app = APP(ctx);
+	long up = (long)(time(NULL) - app->started);
+
+	(void)argc;
+	(void)argv;
+	if (json)
+		fprintf(out, "{\"version\":\"%s\",\"hostname\":\"%s\",\"uptime\":%ld,\"workers\":%u,\"ports\":%u,\"dpdk\":\"%s\"}\n",
+			FLEXHUB_VERSION, app->cfg->hostname, up, app->dp.n_workers, app->dp.n_ports, rte_version());
+	else
+		fprintf(out, "flexhub %s (%s)\n%s uptime is %ld seconds\n%u worker lcore(s), %u port(s)\n",
+			FLEXHUB_VERSION, rte_version(), app->cfg->hostname, up, app->dp.n_workers, app->dp.n_ports);
+	return 0;
+}
+
+static int join_words(char *buf, size_t len, int argc, char **argv)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < argc && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? " " : "", argv[i]);
+	return argc;
+}
+
+static int debug_cmd(FILE *out, int argc, char **argv, bool on)
+{
+	char cat[256];
+
+	if (join_words(cat, sizeof(cat), argc, argv) == 0 || fh_debug_set(cat, on) < 0) {
+		fprintf(out, "%% Unknown debug category '%s'\n", cat);
+		return -1;
+	}
+	fprintf(out, "%s debugging is %s\n", cat, on ? "on" : "off");
+	return 0;
+}
+
+static int debug_on(FILE *out, bool json, int argc, char **argv, void *ctx)
+{
+	(void)json;
+	(void)ctx;
+	return debug_cmd(out, argc, argv, true);
+}
+
+static int debug_off(FILE *out, bool json, int argc, char **argv, void *ctx)
+{
+	(void)json;
+	(void)ctx;
+	return debug_cmd(out, argc, argv, false);
+}
+
+static int undebug_all(FILE *out, bool json, int argc, char **argv, void *ctx)
+{
+	(void)json;
+	(void)argc;
+	(void)argv;
+	(void)ctx;
+	fh_debug_all_off();
+	fputs("All possible debugging has been turned off\n", out);
+	return 0;
+}
+
+static int show_debugging(FILE *out, bool json, int argc, char **argv, void *ctx)
+{
+	char buf[1024];
+
+	(void)json;
+	(void)argc;
+	(void)argv;
+	(void)ctx;
+	fh_debug_list(buf, sizeof(buf));
+	fprintf(out, "%s", buf[0] ? buf : "No debugging is on\n");
+	return 0;
+}
+
+static int config_replace(FILE *out, bool json, int argc, char **argv, void *ctx)
+{
+	struct fh_app *app = APP(ctx);
+
+	(void)json;
+	(void)argc;
+	(void)argv;
+	if (fh_control_reload(app) < 0) {
+		fprintf(out, "%% Reload of %s failed; running config kept (see the daemon's log)\n", app->cfg_path);
+		return -1;
+	}
+	fprintf(out, "Reloaded %s\n", app->cfg_path);
+	return 0;
+}
+
+static int help(FILE *out, bool json, int argc, char **argv, void *ctx);
+
+const struct fh_ctl_cmd fh_commands[] = {
+	{"show ip interface brief", "interfaces, addresses and states", show_ip_int_brief},
+	{"show running-config", "the running config as normalized YAML", show_running},
+	{"show counters", "data-plane, control-plane and port counters", show_counters},
+	{"show version", "version and uptime", show_version},
+	{"show debugging", "debug categories that are on", show_debugging},
+	{"clear counters", "zero every counter", clear_counters},
+	{"debug *", "debug CATEGORY: e.g. debug crypto ikev2 packet", debug_on},
+	{"no debug *", "turn a debug category off", debug_off},
+	{"undebug all", "turn every debug category off", undebug_all},
+	{"configure replace", "reload the config file (as SIGHUP)", config_replace},
+	{"help", "this list", help},
+	{NULL, NULL, NULL},
+};
+
+static int help(FILE *out, bool json, int argc, char **argv, void *ctx)
+{
+	(void)json;
+	(void)argc;
+	(void)argv;
+	(void)ctx;
+	for (const struct fh_ctl_cmd *c = fh_commands; c->words != NULL; c++)
+		fprintf(out, "  %-26s %s\n", c->words, c->help);
+	return 0;
+}

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * First look at a received frame: is it for the control plane, for the data plane, or junk.
+ * Every length is checked against what arrived before a field is read.
+ */
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_ip.h>
+
+#include "fh_dp.h"
+
+#define IKE_PORT 500
+#define NATT_PORT 4500
+#define PROTO_EIGRP 88
+#define PROTO_OSPF 89
+
+static const char *const ctr_names[FH_CTR_MAX] = {
+	[FH_CTR_RX] = "rx-packets",
+	[FH_CTR_TX] = "tx-packets",
+	[FH_CTR_PUNT_ARP] = "punt-arp",
+	[FH_CTR_PUNT_IKE] = "punt-ike",
+	[FH_CTR_PUNT_ICMP] = "punt-icmp",
+	[FH_CTR_PUNT_ROUTING] = "punt-routing",
+	[FH_CTR_DROP_RUNT] = "drop-runt",
+	[FH_CTR_DROP_BAD_IPV4] = "drop-bad-ipv4",
+	[FH_CTR_DROP_ETHERTYPE] = "drop-ethertype",
+	[FH_CTR_DROP_NOT_FOR_US] = "drop-not-for-us",
+	[FH_CTR_DROP_NO_SA] = "drop-no-sa",
+	[FH_CTR_DROP_UNPROTECTED] = "drop-unprotected-gre",
+	[FH_CTR_DROP_LOCAL_PROTO] = "drop-local-proto",
+	[FH_CTR_DROP_NO_ROUTE] = "drop-no-route",
+	[FH_CTR_DROP_FRAGMENT] = "drop-fragment",
+	[FH_CTR_DROP_PUNT_FULL] = "drop-punt-full",
+	[FH_CTR_DROP_TX_FULL] = "drop-tx-full",
+};
+
+const char *fh_dp_ctr_name(enum fh_dp_ctr c)
+{
+	return c < FH_CTR_MAX ? ctr_names[c] : "?";
+}
+
+static bool is_local(const struct fh_dp_tables *t, uint32_t dst_be)
+{
+	for (uint32_t i = 0; i < t->n_local; i++)
+		if (t->local_addr[i] == dst_be)
+			return true;
+	return false;
+}
+
+/* Internet checksum over an IPv4 header whose length was already checked. */
+static bool ipv4_csum_ok(const uint8_t *h, uint32_t hlen)
+{
+	uint32_t sum = 0;
+
+	for (uint32_t i = 0; i < hlen; i += 2)
+		sum += (uint32_t)h[i] << 8 | h[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
+}
+
+static enum fh_dp_ctr classify_local(const uint8_t *l4, uint32_t l4len, uint8_t proto, enum fh_punt_kind *punt)
+{
+	switch (proto) {
+	case IPPROTO_UDP: {
+		uint16_t dport;
+
+		if (l4len < 8)
+			return FH_CTR_DROP_RUNT;
+		dport = (uint16_t)(l4[2] << 8 | l4[3]);
+		if (dport == IKE_PORT) {
+			*punt = FH_PUNT_IKE;
+			return FH_CTR_PUNT_IKE;
+		}
+		if (dport == NATT_PORT) {
+			/* RFC 3948 2.2: a NAT-keepalive is one 0xff byte; RFC 3948 2.1 marker: IKE starts 0000 */
+			if (l4len == 9 && l4[8] == 0xff) {
+				*punt = FH_PUNT_IKE;
+				return FH_CTR_PUNT_IKE;
+			}
+			if (l4len >= 12 && l4[8] == 0 && l4[9] == 0 && l4[10] == 0 && l4[11] == 0) {
+				*punt = FH_PUNT_IKE;
+				return FH_CTR_PUNT_IKE;
+			}
+			if (l4len < 8 + 8)
+				return FH_CTR_DROP_RUNT;
+			return FH_CTR_DROP_NO_SA;
+		}
+		return FH_CTR_DROP_LOCAL_PROTO;
+	}
+	case IPPROTO_ESP:
+		if (l4len < 8)
+			return FH_CTR_DROP_RUNT;
+		return FH_CTR_DROP_NO_SA;
+	case IPPROTO_GRE:
+		return FH_CTR_DROP_UNPROTECTED;
+	case IPPROTO_ICMP:
+		if (l4len < 8)
+			return FH_CTR_DROP_RUNT;
+		*punt = FH_PUNT_ICMP;
+		return FH_CTR_PUNT_ICMP;
+	case PROTO_EIGRP:
+	case PROTO_OSPF:
+		*punt = FH_PUNT_ROUTING;
+		return FH_CTR_PUNT_ROUTING;
+	default:
+		return FH_CTR_DROP_LOCAL_PROTO;
+	}
+}
+
+enum fh_dp_ctr fh_dp_classify(const struct fh_dp_tables *t, const struct rte_ether_addr *port_mac,
+			      uint16_t port_idx, const uint8_t *pkt, uint32_t len, enum fh_punt_kind *punt)
+{
+	const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *)pkt;
+	const uint8_t *ip;
+	uint32_t iplen, hlen, tot;
+	uint16_t etype, frag;
+	uint32_t dst;
+
+	(void)port_idx;
+	*punt = 0;
+	if (len < sizeof(*eth))
+		return FH_CTR_DROP_RUNT;
+	if (!rte_is_multicast_ether_addr(&eth->dst_addr) && !rte_is_same_ether_addr(&eth->dst_addr, port_mac))
+		return FH_CTR_DROP_NOT_FOR_US;
+	etype = rte_be_to_cpu_16(eth->ether_type);
+	if (etype == RTE_ETHER_TYPE_ARP) {
+		/* Ethernet/IPv4 ARP is 28 bytes (RFC 826) */
+		if (len < sizeof(*eth) + 28)
+			return FH_CTR_DROP_RUNT;
+		*punt = FH_PUNT_ARP;
+		return FH_CTR_PUNT_ARP;
+	}
+	if (etype != RTE_ETHER_TYPE_IPV4)
+		return FH_CTR_DROP_ETHERTYPE;
+	ip = pkt + sizeof(*eth);
+	iplen = len - (uint32_t)sizeof(*eth);
+	if (iplen < 20)
+		return FH_CTR_DROP_RUNT;
+	hlen = (uint32_t)(ip[0] & 0x0f) * 4;
+	tot = (uint32_t)ip[2] << 8 | ip[3];
+	if ((ip[0] >> 4) != 4 || hlen < 20 || tot < hlen)
+		return FH_CTR_DROP_BAD_IPV4;
+	/* Ethernet pads short frames: trailing bytes are fine, missing ones are not. */
+	if (tot > iplen || hlen > iplen)
+		return FH_CTR_DROP_RUNT;
+	if (!ipv4_csum_ok(ip, hlen))
+		return FH_CTR_DROP_BAD_IPV4;
+	memcpy(&dst, ip + 16, 4);
+	if (!is_local(t, dst))
+		return FH_CTR_DROP_NO_ROUTE;
+	frag = (uint16_t)(ip[6] << 8 | ip[7]);
+	if (frag & 0x3fff) /* MF set or an offset: a fragment */
+		return FH_CTR_DROP_FRAGMENT;
+	return classify_local(ip + hlen, tot - hlen, ip[9], punt);
+}

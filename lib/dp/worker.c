@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The worker loop, rings between workers and the control lcore, and table publication. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_prefetch.h>
+
+#include "fh_dp.h"
+
+/* Punts are rare (control traffic); 4096 absorbs an IKE_SA_INIT flood while the control lcore
+ * answers with cookies, beyond that drops are counted. */
+#define FH_PUNT_RING_SIZE 4096
+#define FH_TX_RING_SIZE 1024
+
+int fh_dp_init(struct fh_dp *dp, uint16_t n_workers, unsigned int socket)
+{
+	char name[RTE_RING_NAMESIZE];
+	size_t sz;
+
+	if (n_workers == 0 || n_workers > FH_DP_WORKERS_MAX)
+		return -EINVAL;
+	dp->n_workers = n_workers;
+	dp->punt = rte_ring_create("fh_punt", FH_PUNT_RING_SIZE, (int)socket, RING_F_SC_DEQ);
+	if (dp->punt == NULL)
+		return -rte_errno;
+	for (uint16_t w = 0; w < n_workers; w++) {
+		snprintf(name, sizeof(name), "fh_tx%u", w);
+		dp->tx[w] = rte_ring_create(name, FH_TX_RING_SIZE, (int)socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (dp->tx[w] == NULL)
+			return -rte_errno;
+	}
+	sz = rte_rcu_qsbr_get_memsize(n_workers);
+	dp->qsbr = rte_zmalloc_socket("fh_qsbr", sz, RTE_CACHE_LINE_SIZE, (int)socket);
+	if (dp->qsbr == NULL)
+		return -ENOMEM;
+	if (rte_rcu_qsbr_init(dp->qsbr, n_workers) != 0)
+		return -rte_errno;
+	dp->tables = rte_zmalloc_socket("fh_tables", sizeof(*dp->tables), RTE_CACHE_LINE_SIZE, (int)socket);
+	if (dp->tables == NULL)
+		return -ENOMEM;
+	return 0;
+}
+
+void fh_dp_fini(struct fh_dp *dp)
+{
+	struct rte_mbuf *m;
+
+	while (dp->punt != NULL && rte_ring_dequeue(dp->punt, (void **)&m) == 0)
+		rte_pktmbuf_free(m);
+	rte_ring_free(dp->punt);
+	for (uint16_t w = 0; w < dp->n_workers; w++) {
+		while (dp->tx[w] != NULL && rte_ring_dequeue(dp->tx[w], (void **)&m) == 0)
+			rte_pktmbuf_free(m);
+		rte_ring_free(dp->tx[w]);
+	}
+	rte_free(dp->qsbr);
+	rte_free(dp->tables);
+	memset(dp, 0, sizeof(*dp));
+}
+
+void fh_dp_publish(struct fh_dp *dp, struct fh_dp_tables *t)
+{
+	struct fh_dp_tables *old = dp->tables;
+
+	t->generation = old != NULL ? old->generation + 1 : 1;
+	__atomic_store_n(&dp->tables, t, __ATOMIC_RELEASE);
+	/* Every worker that could hold the old pointer reports quiescent once per loop. */
+	rte_rcu_qsbr_synchronize(dp->qsbr, RTE_QSBR_THRID_INVALID);
+	rte_free(old);
+}
+
+uint64_t fh_dp_counter(const struct fh_dp *dp, enum fh_dp_ctr c)
+{
+	uint64_t sum = 0;
+
+	for (uint16_t w = 0; w < dp->n_workers; w++)
+		sum += __atomic_load_n(&dp->ctr[w].c[c], __ATOMIC_RELAXED);
+	return sum;
+}
+
+void fh_dp_counters_clear(struct fh_dp *dp)
+{
+	/* Workers add to their own counters; a racing increment may survive the clear, which is
+	 * what "clear counters" on a live router means anyway. */
+	for (uint16_t w = 0; w < dp->n_workers; w++)
+		for (int c = 0; c < FH_CTR_MAX; c++)
+			__atomic_store_n(&dp->ctr[w].c[c], 0, __ATOMIC_RELAXED);
+}
+
+static inline void count(struct fh_dp_counters *ctr, enum fh_dp_ctr c, uint64_t n)
+{
+	/* single writer per counter: a relaxed store of the sum is enough for readers */
+	__atomic_store_n(&ctr->c[c], ctr->c[c] + n, __ATOMIC_RELAXED);
+}
+
+/* Classify a burst; punts go to the control lcore, the rest is dropped until later stages exist. */
+static void rx_burst_process(struct fh_dp *dp, const struct fh_dp_tables *t, uint16_t pi, struct rte_mbuf **pkts,
+			     uint16_t n, struct fh_dp_counters *ctr)
+{
+	struct rte_mbuf *punt[FH_DP_BURST_MAX];
+	uint16_t n_punt = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		enum fh_punt_kind kind;
+		enum fh_dp_ctr c;
+
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		/* multi-segment frames: classify reads the first segment only, which holds the headers */
+		c = fh_dp_classify(t, &dp->port[pi].mac, pi, rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m),
+				   &kind);
+		count(ctr, c, 1);
+		if (kind != 0) {
+			m->hash.usr = (uint32_t)kind;
+			m->port = dp->port[pi].port_id;
+			punt[n_punt++] = m;
+		} else {
+			rte_pktmbuf_free(m);
+		}
+	}
+	if (n_punt > 0) {
+		unsigned int done = rte_ring_enqueue_burst(dp->punt, (void **)punt, n_punt, NULL);
+
+		if (done < n_punt) {
+			count(ctr, FH_CTR_DROP_PUNT_FULL, n_punt - done);
+			rte_pktmbuf_free_bulk(&punt[done], n_punt - done);
+		}
+	}
+}
+
+/* Frames the control lcore built (ARP replies, IKE): mbuf->port names the port. */
+static uint16_t tx_from_control(struct fh_dp *dp, uint16_t w, struct fh_dp_counters *ctr)
+{
+	struct rte_mbuf *m[FH_DP_BURST_MAX];
+	unsigned int n = rte_ring_dequeue_burst(dp->tx[w], (void **)m, dp->burst, NULL);
+
+	for (unsigned int i = 0; i < n; i++) {
+		if (rte_eth_tx_burst(m[i]->port, w, &m[i], 1) == 1) {
+			count(ctr, FH_CTR_TX, 1);
+		} else {
+			count(ctr, FH_CTR_DROP_TX_FULL, 1);
+			rte_pktmbuf_free(m[i]);
+		}
+	}
+	return (uint16_t)n;
+}
+
+int fh_dp_worker_main(void *arg)
+{
+	const struct fh_dp_worker_arg *a = arg;
+	struct fh_dp *dp = a->dp;
+	uint16_t w = a->worker;
+	struct fh_dp_counters *ctr = &dp->ctr[w];
+	uint32_t idle = 0;
+
+	rte_rcu_qsbr_thread_register(dp->qsbr, w);
+	rte_rcu_qsbr_thread_online(dp->qsbr, w);
+	while (!__atomic_load_n(&dp->quit, __ATOMIC_RELAXED)) {
+		const struct fh_dp_tables *t = __atomic_load_n(&dp->tables, __ATOMIC_ACQUIRE);
+		uint32_t got = 0;
+
+		for (uint16_t pi = 0; pi < dp->n_ports; pi++) {
+			struct rte_mbuf *pkts[FH_DP_BURST_MAX];
+			uint16_t n = rte_eth_rx_burst(dp->port[pi].port_id, w, pkts, dp->burst);
+
+			if (n == 0)
+				continue;
+			count(ctr, FH_CTR_RX, n);
+			rx_burst_process(dp, t, pi, pkts, n, ctr);
+			got += n;
+		}
+		got += tx_from_control(dp, w, ctr);
+		rte_rcu_qsbr_quiescent(dp->qsbr, w);
+		if (got != 0) {
+			idle = 0;
+			continue;
+		}
+		/* Idle back-off: a lab with a hub and two spokes shares two cores. Off for benchmarks. */
+		if (dp->idle_sleep_us != 0 && ++idle >= dp->idle_polls) {
+			rte_rcu_qsbr_thread_offline(dp->qsbr, w);
+			rte_delay_us_sleep(dp->idle_sleep_us);
+			rte_rcu_qsbr_thread_online(dp->qsbr, w);
+		}
+	}
+	rte_rcu_qsbr_thread_offline(dp->qsbr, w);
+	rte_rcu_qsbr_thread_unregister(dp->qsbr, w);
+	return 0;
+}
