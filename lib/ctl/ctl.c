@@ -38,10 +38,10 @@ static int match(const char *cmd, char **in, int n_in, bool *exact, bool *rest)
 	*rest = n_cw > 0 && strcmp(cw[n_cw - 1], "*") == 0;
 	if (*rest)
 		n_cw--;
-	if (n_cw < 0 || n_in < n_cw || (n_in > n_cw && !*rest))
+	if (n_cw < 0 || (n_in > n_cw && !*rest))
 		return -1;
 	*exact = true;
-	for (i = 0; i < n_cw; i++) {
+	for (i = 0; i < n_cw && i < n_in; i++) {
 		size_t l = strlen(in[i]);
 
 		if (strncasecmp(cw[i], in[i], l) != 0)
@@ -49,6 +49,9 @@ static int match(const char *cmd, char **in, int n_in, bool *exact, bool *rest)
 		if (l != strlen(cw[i]))
 			*exact = false;
 	}
+	/* every word typed fits, but the command needs more ("show ip") */
+	if (n_in < n_cw)
+		return -2;
 	return n_cw;
 }
 
@@ -56,7 +59,7 @@ int fh_ctl_dispatch(const struct fh_ctl_cmd *tab, const char *line, FILE *out, v
 {
 	char buf[FH_CTL_LINE_MAX], *w[FH_CTL_WORDS_MAX + 1];
 	const struct fh_ctl_cmd *hit = NULL;
-	int n, used = 0, hits = 0;
+	int n, used = 0, hits = 0, partial = 0;
 	bool json = false;
 	char **in;
 
@@ -80,6 +83,8 @@ int fh_ctl_dispatch(const struct fh_ctl_cmd *tab, const char *line, FILE *out, v
 		bool exact, rest;
 		int k = match(c->words, in, n, &exact, &rest);
 
+		if (k == -2)
+			partial++;
 		if (k < 0)
 			continue;
 		if (exact && !rest && k == n) { /* a full spelling wins over abbreviations of others */
@@ -91,6 +96,10 @@ int fh_ctl_dispatch(const struct fh_ctl_cmd *tab, const char *line, FILE *out, v
 		hit = c;
 		used = k;
 		hits++;
+	}
+	if (hits == 0 && partial > 0) {
+		fprintf(out, "%% Incomplete command: '%s'\n", line);
+		return -1;
 	}
 	if (hits == 0) {
 		fprintf(out, "%% Invalid input detected: '%s'\n", line);

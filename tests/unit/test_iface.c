@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Interface table: built from the guide's configs, Virtual-Access cloning, negotiated addresses. */
+#include <string.h>
+
+#include "fh_iface.h"
+#include "fh_test.h"
+
+int main(int argc, char **argv)
+{
+	const char *root = argc > 1 ? argv[1] : ".";
+	char path[512];
+	struct fh_cfg_errs errs = {0};
+	struct fh_iface_table t;
+	struct fh_config *cfg;
+	uint32_t a;
+	uint8_t l;
+	int vt, va1, va2, tu, svt;
+
+	snprintf(path, sizeof(path), "%s/config/hub.yaml", root);
+	cfg = fh_config_load_file(path, &errs);
+	if (!fh_check(cfg != NULL && fh_iface_table_build(&t, cfg) == 0, "hub table builds"))
+		return fh_test_done();
+	vt = fh_iface_find(&t, "Virtual-Template1");
+	fh_check(vt >= 0 && fh_iface_addr(&t, vt, &a, &l) && a == 0x0a010101, "Virtual-Template1 shows Loopback1's address");
+	fh_check(t.v[fh_iface_find(&t, "GigabitEthernet1")].port == 0 && t.v[fh_iface_find(&t, "GigabitEthernet2")].port == 1,
+		 "physical interfaces get ports in config order");
+	va1 = fh_iface_clone_vaccess(&t, vt);
+	va2 = fh_iface_clone_vaccess(&t, vt);
+	fh_check(va1 >= 0 && strcmp(t.v[va1].name, "Virtual-Access1") == 0 && va2 >= 0 &&
+			 strcmp(t.v[va2].name, "Virtual-Access2") == 0,
+		 "clones are numbered Virtual-Access1, 2");
+	fh_check(fh_iface_addr(&t, va2, &a, &l) && a == 0x0a010101 && t.v[va2].method == FH_IFM_UNSET,
+		 "a clone is unnumbered like its template");
+	fh_check(fh_iface_clone_vaccess(&t, fh_iface_find(&t, "Loopback1")) < 0, "only templates clone");
+	fh_check(fh_iface_remove(&t, va1) == 0 && fh_iface_find(&t, "Virtual-Access1") < 0 &&
+			 fh_iface_find(&t, "Virtual-Access2") >= 0,
+		 "a clone is removed, the other stays");
+	fh_check(fh_iface_remove(&t, vt) < 0, "configured interfaces are not removed");
+	fh_check(strcmp(t.v[fh_iface_clone_vaccess(&t, vt)].name, "Virtual-Access3") == 0, "numbers are not reused at once");
+	fh_iface_table_free(&t);
+	fh_config_free(cfg);
+
+	snprintf(path, sizeof(path), "%s/config/spoke1.yaml", root);
+	memset(&errs, 0, sizeof(errs));
+	cfg = fh_config_load_file(path, &errs);
+	if (!fh_check(cfg != NULL && fh_iface_table_build(&t, cfg) == 0, "spoke table builds"))
+		return fh_test_done();
+	tu = fh_iface_find(&t, "Tunnel0");
+	svt = fh_iface_find(&t, "Virtual-Template1");
+	fh_check(!fh_iface_addr(&t, tu, &a, &l) && !fh_iface_addr(&t, svt, &a, &l),
+		 "negotiated Tunnel0 and its unnumbered template have no address yet");
+	fh_check(fh_iface_set_negotiated(&t, tu, 0x0a010108, 32) == 0 && fh_iface_addr(&t, svt, &a, &l) &&
+			 a == 0x0a010108 && t.v[tu].method == FH_IFM_NEGOTIATED,
+		 "mode-config address 10.1.1.8 shows on Tunnel0 and Virtual-Template1");
+	fh_check(fh_iface_set_negotiated(&t, fh_iface_find(&t, "GigabitEthernet1"), 1, 32) < 0,
+		 "only tunnels take negotiated addresses");
+	fh_iface_table_free(&t);
+	fh_config_free(cfg);
+	return fh_test_done();
+}
