@@ -22,7 +22,8 @@ static int port_setup(struct fh_app *app, const struct fh_cfg_iface *c, struct f
 	snprintf(name, sizeof(name), "%s", c->device);
 	name[strcspn(name, ",")] = '\0';
 	if (rte_eth_dev_get_port_by_name(name, &p->port_id) != 0) {
-		fh_log(FH_LOG_ERR, "init", "interface %s: DPDK device '%s' not found", c->hdr.name, name);
+		fh_log(FH_LOG_ERR, "init", "interface %s: DPDK device '%s' did not probe (device: %s)", c->hdr.name, name,
+		       c->device);
 		return -1;
 	}
 	rc = rte_eth_dev_info_get(p->port_id, &info);
