@@ -405,6 +405,9 @@ static void load_obj(struct loader *L, const struct fh_key *keys, void *base, ya
 				     path[0] ? ": " : "", k->name);
 			continue;
 		}
+		/* "peers:" with nothing after it gives nothing a required key needs */
+		if ((k->flags & FH_F_REQUIRED) && node_is_null(vn))
+			continue;
 		seen |= 1ull << idx;
 		load_value(L, k, base, vn, path);
 	}
