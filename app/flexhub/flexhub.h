@@ -45,7 +45,9 @@ struct fh_app {
 	uint64_t ike_reported;
 	time_t started;
 	time_t last_report;
-	struct fh_ratelimit rl_reload;
+	int eal_argc;
+	char **eal_argv;      /* the strings given to EAL, ours to free */
+	char **eal_argv_list; /* the array EAL was given (it permutes it) */
 };
 
 extern volatile sig_atomic_t fh_quit, fh_reload;

@@ -60,11 +60,17 @@ static int start(struct fh_app *app, int extra_argc, char **extra_argv)
 		fh_log(FH_LOG_ERR, "init", "out of memory");
 		return -1;
 	}
+	/* EAL permutes argv and may keep pointers into it: free our copy of the list after cleanup */
+	app->eal_argc = eal_argc;
+	app->eal_argv = calloc((size_t)eal_argc, sizeof(char *));
+	if (app->eal_argv == NULL)
+		return -1;
+	memcpy(app->eal_argv, eal_argv, (size_t)eal_argc * sizeof(char *));
+	app->eal_argv_list = eal_argv;
 	if (rte_eal_init(eal_argc, eal_argv) < 0) {
 		fh_log(FH_LOG_ERR, "init", "DPDK EAL init failed: %s", rte_strerror(rte_errno));
 		return -1;
 	}
-	/* EAL keeps pointers into argv: it stays allocated for the life of the process */
 	if (rte_lcore_count() < app->cfg->dataplane.workers + 1) {
 		fh_log(FH_LOG_ERR, "init", "%u lcores, need %u (1 control + %u workers)", rte_lcore_count(),
 		       app->cfg->dataplane.workers + 1, app->cfg->dataplane.workers);
@@ -120,6 +126,10 @@ static void stop(struct fh_app *app)
 	rte_mempool_free(app->pool);
 	fh_iface_table_free(&app->ifs);
 	rte_eal_cleanup();
+	for (int i = 0; app->eal_argv != NULL && i < app->eal_argc; i++)
+		free(app->eal_argv[i]);
+	free(app->eal_argv);
+	free(app->eal_argv_list);
 }
 
 int main(int argc, char **argv)
