@@ -114,7 +114,7 @@ enum fh_if_kind {
 	FH_IF_VTEMPLATE,
 };
 
-enum fh_crypto_engine {
+enum fh_engine_kind {
 	FH_ENGINE_IPSEC_MB,
 	FH_ENGINE_OPENSSL,
 };
