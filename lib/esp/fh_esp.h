@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef FH_ESP_H
+#define FH_ESP_H
+
+/*
+ * ESP (RFC 4303) on mbufs, in bursts: tunnel and transport mode, AES-CBC + HMAC and AES-GCM
+ * (RFC 4106) through a crypto engine, 64-bit extended sequence numbers, anti-replay with a window
+ * of up to 4096 packets in 64-bit buckets (RFC 6479), UDP encapsulation (RFC 3948).
+ *
+ * Burst contract (as DPDK lib/ipsec): fh_esp_inbound/outbound take n mbufs and return k; the k
+ * good ones are at the front, in their original order, the n - k bad ones after them with a
+ * reason in why[] (enum fh_esp_err). The caller frees and counts the bad ones.
+ *
+ * Threading: an SA's replay window and counters have one writer, the SA's owner lcore. Outbound
+ * sequence numbers are taken with an atomic add, so several workers may share an outbound SA.
+ * SAs are created and destroyed by the control lcore; a published SA is never freed before a
+ * QSBR grace period.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+
+#include "fh_crypto.h"
+
+/* Replay window limits: RFC 4303 3.4.3 asks for 32 at least; 4096 covers reordering across
+ * many workers and links. */
+#define FH_REPLAY_WIN_MAX 4096
+#define FH_REPLAY_BUCKETS (FH_REPLAY_WIN_MAX / 64 + 1)
+
+#define FH_ESP_HDR_LEN 8
+#define FH_NATT_PORT 4500
+
+enum fh_sa_dir {
+	FH_SA_IN,
+	FH_SA_OUT,
+};
+
+enum fh_esp_err {
+	FH_ESP_OK,
+	FH_ESP_ERR_LEN,        /* truncated, or lengths that do not add up */
+	FH_ESP_ERR_REPLAY,     /* duplicate or older than the window */
+	FH_ESP_ERR_AUTH,       /* ICV did not verify */
+	FH_ESP_ERR_PAD,        /* padding bytes or length wrong (RFC 4303 2.4) */
+	FH_ESP_ERR_PROTO,      /* next header we do not carry */
+	FH_ESP_ERR_SEQ,        /* sequence number space used up: needs a rekey */
+	FH_ESP_ERR_EXPIRED,    /* hard lifetime reached */
+	FH_ESP_ERR_NOROOM,     /* no headroom/tailroom or chained mbuf */
+	FH_ESP_ERR_CRYPTO,     /* engine refused the op */
+	FH_ESP_ERR_MAX,
+};
+
+const char *fh_esp_err_name(enum fh_esp_err e);
+
+struct fh_replay {
+	uint64_t top;                       /* highest sequence number accepted */
+	uint32_t win;                       /* packets; 0 = replay check off */
+	uint32_t nb;                        /* buckets in use: win/64 + 1 */
+	uint64_t bits[FH_REPLAY_BUCKETS];
+};
+
+/* Counters as "show crypto ipsec sa" prints them. */
+struct fh_sa_stats {
+	uint64_t pkts;        /* encaps (out) / decaps (in) */
+	uint64_t bytes;
+	uint64_t auth_fail;
+	uint64_t replay;
+	uint64_t errors;      /* every other drop */
+};
+
+struct fh_sa_params {
+	uint32_t spi;
+	uint8_t dir;          /* enum fh_sa_dir */
+	uint8_t mode;         /* enum fh_esp_mode */
+	uint8_t encr, integ;
+	bool esn;
+	bool udp_encap;
+	uint32_t src, dst;    /* outer addresses, host order (out: ours -> peer; in: peer -> ours) */
+	uint16_t sport, dport;
+	uint32_t replay_win;
+	uint64_t life_bytes, life_pkts; /* hard limits; soft at 90 %; 0 = none */
+	const uint8_t *enc_key;
+	uint32_t enc_key_len;
+	const uint8_t *auth_key;
+	uint32_t auth_key_len;
+};
+
+struct fh_sa {
+	uint32_t spi;
+	uint8_t dir, mode, encr, integ;
+	uint8_t iv_len, block, icv_len;
+	bool esn, udp_encap;
+	uint32_t src, dst;
+	uint16_t sport, dport;
+	uint64_t life_bytes, life_pkts;
+	volatile bool soft_expired;
+	uint64_t seq __rte_cache_aligned;   /* out: last sequence number used (atomic) */
+	uint16_t ip_id;                      /* out: outer IPv4 id */
+	struct fh_replay rp __rte_cache_aligned; /* in */
+	struct fh_sa_stats st __rte_cache_aligned;
+	const struct fh_crypto_engine *eng;
+	uint8_t sess[] __rte_cache_aligned;  /* the engine's session, eng->sess_size bytes */
+};
+
+/* Allocate (rte_malloc) and key an SA; NULL on a bad parameter or no memory. Control lcore. */
+struct fh_sa *fh_sa_create(const struct fh_sa_params *p, const struct fh_crypto_engine *eng);
+void fh_sa_destroy(struct fh_sa *sa);
+
+/* Per-lcore state: the engine's context and room for one burst of ops. */
+#define FH_ESP_BURST_MAX 64
+struct fh_esp_lcore {
+	const struct fh_crypto_engine *eng;
+	void *eng_ctx;
+	struct fh_crypto_op ops[FH_ESP_BURST_MAX];
+	uint8_t saved_icv[FH_ESP_BURST_MAX][FH_CRYPTO_ICV_MAX];
+	uint8_t iv[FH_ESP_BURST_MAX][16];
+};
+
+int fh_esp_lcore_init(struct fh_esp_lcore *lc, const struct fh_crypto_engine *eng);
+void fh_esp_lcore_fini(struct fh_esp_lcore *lc);
+
+/*
+ * Inbound: each mbuf starts at the outer IPv4 header of an ESP (or ESP-in-UDP) packet for sa[i].
+ * Good ones come back starting at what ESP carried, next_hdr[i] saying what (4 = IPv4, 47 = GRE
+ * in transport mode), with the outer header gone in tunnel mode; in transport mode the IPv4 header
+ * is kept with its protocol and length fixed.
+ */
+uint16_t fh_esp_inbound(struct fh_esp_lcore *lc, struct rte_mbuf *m[], struct fh_sa *sa[], uint16_t n,
+			uint8_t next_hdr[], uint8_t why[]);
+
+/*
+ * Outbound: tunnel mode: each mbuf starts at the IPv4 packet to protect (for GRE tunnels, the GRE
+ * delivery packet); next_hdr[i] is 4. Transport mode: each starts at an IPv4 header whose payload
+ * is protected in place. Good ones come back starting at the outer IPv4 header.
+ */
+uint16_t fh_esp_outbound(struct fh_esp_lcore *lc, struct rte_mbuf *m[], struct fh_sa *sa[], uint16_t n,
+			 uint8_t why[]);
+
+/* Replay window, exposed for tests: check is read-only, update after the ICV verified. */
+void fh_replay_init(struct fh_replay *r, uint32_t win);
+/* Full 64-bit sequence number for a received low half (RFC 4303 Appendix A2.2); 0 = invalid. */
+uint64_t fh_replay_esn(const struct fh_replay *r, uint32_t seq_lo, bool esn);
+bool fh_replay_check(const struct fh_replay *r, uint64_t seq);
+bool fh_replay_update(struct fh_replay *r, uint64_t seq);
+
+#endif
