@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <rte_arp.h>
+#include <rte_cycles.h>
 #include <rte_byteorder.h>
 #include <rte_ethdev.h>
 #include <rte_icmp.h>
@@ -29,19 +30,21 @@ static int port_index(const struct fh_app *app, uint16_t port_id)
 	return -1;
 }
 
-/* Is addr (network order) one of ours on the interface bound to this port? */
+/* Is addr (network order) one of ours on the interface bound to this port (pi < 0: anywhere)? */
 static bool local_on_port(const struct fh_app *app, int pi, uint32_t addr_be)
 {
 	const struct fh_dp_tables *t = app->dp.tables;
 
 	for (uint32_t i = 0; i < t->n_local; i++)
-		if (t->local_addr[i] == addr_be && (t->local_port[i] == (uint16_t)pi || t->local_port[i] == UINT16_MAX))
+		if (t->local_addr[i] == addr_be &&
+		    (pi < 0 || t->local_port[i] == (uint16_t)pi || t->local_port[i] == UINT16_MAX))
 			return true;
 	return false;
 }
 
-static void send_reply(struct fh_app *app, struct rte_mbuf *m, enum fh_ctl_ctr ok)
+static void send_reply(struct fh_app *app, struct rte_mbuf *m, enum fh_tx_kind kind, enum fh_ctl_ctr ok)
 {
+	m->hash.usr = kind;
 	/* worker 0 transmits for the control lcore: only workers touch port queues */
 	if (rte_ring_enqueue(app->dp.tx[0], m) != 0) {
 		app->cc[FH_CC_REPLY_DROPPED]++;
@@ -49,6 +52,44 @@ static void send_reply(struct fh_app *app, struct rte_mbuf *m, enum fh_ctl_ctr o
 		return;
 	}
 	app->cc[ok]++;
+}
+
+/* Is addr (host order) inside a subnet configured on the interface bound to port pi? */
+static bool on_link(const struct fh_app *app, int pi, uint32_t addr)
+{
+	for (uint32_t i = 0; i < app->ifs.n; i++) {
+		const struct fh_iface *f = &app->ifs.v[i];
+
+		if (f->port == pi && f->has_addr && f->plen < 32 && ((addr ^ f->addr) & fh_prefix_mask(f->plen)) == 0 &&
+		    addr != f->addr)
+			return true;
+	}
+	return false;
+}
+
+/* Remember who has an address on a port's subnet; republish when it is new or moved. */
+static void neigh_learn(struct fh_app *app, int pi, uint32_t ip, const struct rte_ether_addr *mac)
+{
+	uint32_t i;
+
+	if (!on_link(app, pi, ip) || rte_is_zero_ether_addr(mac) || rte_is_multicast_ether_addr(mac))
+		return;
+	for (i = 0; i < app->n_neigh; i++)
+		if (app->neigh[i].ip == ip && app->neigh[i].port == (uint16_t)pi) {
+			if (rte_is_same_ether_addr(&app->neigh[i].mac, mac))
+				return;
+			break;
+		}
+	if (i == app->n_neigh) {
+		if (app->n_neigh == FH_NEIGH_MAX)
+			return; /* full: entries stay until restart; counted as ignored */
+		app->n_neigh++;
+	}
+	app->neigh[i].ip = ip;
+	app->neigh[i].port = (uint16_t)pi;
+	app->neigh[i].mac = *mac;
+	app->cc[FH_CC_ARP_LEARNED]++;
+	fh_publish_neigh(app);
 }
 
 static void handle_arp(struct fh_app *app, struct rte_mbuf *m, int pi)
@@ -59,9 +100,15 @@ static void handle_arp(struct fh_app *app, struct rte_mbuf *m, int pi)
 
 	/* the worker checked the length; check the ARP format before trusting its addresses */
 	if (arp->arp_hardware != rte_cpu_to_be_16(RTE_ARP_HRD_ETHER) ||
-	    arp->arp_protocol != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) || arp->arp_hlen != 6 || arp->arp_plen != 4 ||
-	    arp->arp_opcode != rte_cpu_to_be_16(RTE_ARP_OP_REQUEST) || !local_on_port(app, pi, tip)) {
-		/* replies will feed the neighbour table with the FIB (data-plane issue) */
+	    arp->arp_protocol != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) || arp->arp_hlen != 6 || arp->arp_plen != 4) {
+		app->cc[FH_CC_ARP_IGNORED]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	/* RFC 826: a request or reply for us teaches us the sender */
+	if (local_on_port(app, pi, tip))
+		neigh_learn(app, pi, rte_be_to_cpu_32(arp->arp_data.arp_sip), &arp->arp_data.arp_sha);
+	if (arp->arp_opcode != rte_cpu_to_be_16(RTE_ARP_OP_REQUEST) || !local_on_port(app, pi, tip)) {
 		app->cc[FH_CC_ARP_IGNORED]++;
 		rte_pktmbuf_free(m);
 		return;
@@ -73,7 +120,7 @@ static void handle_arp(struct fh_app *app, struct rte_mbuf *m, int pi)
 	arp->arp_data.arp_sip = tip;
 	eth->dst_addr = eth->src_addr;
 	eth->src_addr = app->dp.port[pi].mac;
-	send_reply(app, m, FH_CC_ARP_REPLIES);
+	send_reply(app, m, FH_TX_FRAME, FH_CC_ARP_REPLIES);
 }
 
 /* One's complement sum: a packet with a correct checksum field sums to 0xffff. */
@@ -86,16 +133,18 @@ static bool csum_ok(const void *p, uint32_t len)
  * router's own addresses, as every engineer does first. */
 static void handle_icmp(struct fh_app *app, struct rte_mbuf *m, int pi)
 {
-	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+	/* pi < 0: an IP packet out of a tunnel, the reply is routed (back into the tunnel) */
+	struct rte_ether_hdr *eth = pi >= 0 ? rte_pktmbuf_mtod(m, struct rte_ether_hdr *) : NULL;
+	struct rte_ipv4_hdr *ip = eth != NULL ? (struct rte_ipv4_hdr *)(eth + 1) : rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
+	uint32_t l2 = eth != NULL ? sizeof(*eth) : 0;
 	uint32_t hlen = rte_ipv4_hdr_len(ip);
 	uint32_t tot = rte_be_to_cpu_16(ip->total_length);
 	struct rte_icmp_hdr *icmp = (struct rte_icmp_hdr *)((uint8_t *)ip + hlen);
 	uint32_t tmp;
 
 	/* the worker checked IP lengths; the ICMP part must fit in this one segment */
-	if (icmp->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || sizeof(*eth) + tot > rte_pktmbuf_data_len(m) ||
-	    !csum_ok(icmp, tot - hlen) || !local_on_port(app, pi, ip->dst_addr)) {
+	if (l2 + tot > rte_pktmbuf_data_len(m) || tot < hlen + 8 || icmp->icmp_type != RTE_IP_ICMP_ECHO_REQUEST ||
+	    !csum_ok(icmp, tot - hlen) || !local_on_port(app, -1, ip->dst_addr)) {
 		app->cc[FH_CC_ICMP_IGNORED]++;
 		rte_pktmbuf_free(m);
 		return;
@@ -109,10 +158,14 @@ static void handle_icmp(struct fh_app *app, struct rte_mbuf *m, int pi)
 	ip->time_to_live = 255;
 	ip->hdr_checksum = 0;
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - l2 - tot));
+	if (eth == NULL) {
+		send_reply(app, m, FH_TX_ROUTE, FH_CC_ICMP_ECHO_REPLIES);
+		return;
+	}
 	eth->dst_addr = eth->src_addr;
 	eth->src_addr = app->dp.port[pi].mac;
-	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - sizeof(*eth) - tot));
-	send_reply(app, m, FH_CC_ICMP_ECHO_REPLIES);
+	send_reply(app, m, FH_TX_FRAME, FH_CC_ICMP_ECHO_REPLIES);
 }
 
 static void handle_punts(struct fh_app *app, unsigned int *n_out)
@@ -123,6 +176,16 @@ static void handle_punts(struct fh_app *app, unsigned int *n_out)
 	for (unsigned int i = 0; i < n; i++) {
 		int pi = port_index(app, m[i]->port);
 
+		if (m[i]->hash.usr == FH_PUNT_ICMP_IP) {
+			handle_icmp(app, m[i], -1);
+			continue;
+		}
+		if (m[i]->hash.usr == FH_PUNT_NHRP) {
+			/* NHRP is its own issue; until then counted */
+			app->cc[FH_CC_NHRP_UNHANDLED]++;
+			rte_pktmbuf_free(m[i]);
+			continue;
+		}
 		if (pi < 0) {
 			rte_pktmbuf_free(m[i]);
 			continue;
@@ -148,23 +211,54 @@ static void handle_punts(struct fh_app *app, unsigned int *n_out)
 	*n_out = n;
 }
 
-int fh_publish_tables(struct fh_app *app)
+/* The source address a port's ARP requests carry: its interface address. */
+static uint32_t port_addr(const struct fh_app *app, int pi)
 {
-	struct fh_dp_tables *t = rte_zmalloc("fh_tables", sizeof(*t), RTE_CACHE_LINE_SIZE);
-
-	if (t == NULL)
-		return -1;
-	for (uint32_t i = 0; i < app->ifs.n && t->n_local < FH_DP_LOCAL_ADDRS_MAX; i++) {
-		const struct fh_iface *f = &app->ifs.v[i];
-
-		if (!f->has_addr || !f->admin_up)
-			continue;
-		t->local_addr[t->n_local] = rte_cpu_to_be_32(f->addr);
-		t->local_port[t->n_local] = f->port >= 0 ? (uint16_t)f->port : UINT16_MAX;
-		t->n_local++;
-	}
-	fh_dp_publish(&app->dp, t);
+	for (uint32_t i = 0; i < app->ifs.n; i++)
+		if (app->ifs.v[i].port == pi && app->ifs.v[i].has_addr)
+			return app->ifs.v[i].addr;
 	return 0;
+}
+
+/* ARP requests for next hops the workers could not resolve, at most one per address per second. */
+static void handle_resolve(struct fh_app *app)
+{
+	void *keys[32];
+	unsigned int n = rte_ring_dequeue_burst(app->dp.resolve, keys, 32, NULL);
+	uint64_t now = rte_get_timer_cycles(), hz = rte_get_timer_hz();
+
+	for (unsigned int i = 0; i < n; i++) {
+		uintptr_t k = (uintptr_t)keys[i];
+		int pi = (int)(k >> 32);
+		uint32_t ip = (uint32_t)k, slot = ip % FH_NEIGH_MAX;
+		struct rte_mbuf *m;
+		struct rte_ether_hdr *eth;
+		struct rte_arp_hdr *arp;
+
+		if (pi >= app->dp.n_ports || (app->asked_ip[slot] == ip && now - app->neigh_asked[slot] < hz))
+			continue;
+		app->asked_ip[slot] = ip;
+		app->neigh_asked[slot] = now;
+		m = rte_pktmbuf_alloc(app->pool);
+		if (m == NULL)
+			continue;
+		eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, sizeof(*eth) + sizeof(*arp));
+		arp = (struct rte_arp_hdr *)(eth + 1);
+		memset(&eth->dst_addr, 0xff, sizeof(eth->dst_addr));
+		eth->src_addr = app->dp.port[pi].mac;
+		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
+		arp->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
+		arp->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+		arp->arp_hlen = 6;
+		arp->arp_plen = 4;
+		arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REQUEST);
+		arp->arp_data.arp_sha = app->dp.port[pi].mac;
+		arp->arp_data.arp_sip = rte_cpu_to_be_32(port_addr(app, pi));
+		memset(&arp->arp_data.arp_tha, 0, sizeof(arp->arp_data.arp_tha));
+		arp->arp_data.arp_tip = rte_cpu_to_be_32(ip);
+		m->port = app->dp.port[pi].port_id;
+		send_reply(app, m, FH_TX_FRAME, FH_CC_ARP_REQUESTS);
+	}
 }
 
 /* Which parts of a config need a restart to change: the ports and the lcore layout. */
@@ -236,12 +330,19 @@ int fh_control_reload(struct fh_app *app)
 	}
 	fh_iface_table_free(&app->ifs);
 	app->ifs = ifs;
-	fh_config_free(app->cfg);
-	app->cfg = cfg;
+	{
+		/* the old config is the one the live SAs' entries were copied from: keep it until the
+		 * tables built from the new one are published */
+		struct fh_config *old = app->cfg;
+
+		app->cfg = cfg;
+		if (fh_publish_tables(app) < 0)
+			fh_log(FH_LOG_ERR, "config", "reload: cannot publish the new tables");
+		fh_config_free(old);
+	}
 	fh_debug_all_off();
 	for (uint32_t i = 0; i < cfg->n_debug; i++)
 		fh_debug_set(cfg->debug[i], true);
-	fh_publish_tables(app);
 	app->cc[FH_CC_RELOAD_OK]++;
 	fh_log(FH_LOG_INFO, "config", "reloaded %s", app->cfg_path);
 	return 0;
@@ -276,6 +377,7 @@ void fh_control_loop(struct fh_app *app)
 		unsigned int n;
 
 		handle_punts(app, &n);
+		handle_resolve(app);
 		fh_ctl_poll(&app->ctl, n != 0 ? 0 : CTL_POLL_MS, fh_commands, app);
 		if (fh_reload) {
 			fh_reload = 0;

@@ -17,6 +17,18 @@
 #include "fh_iface.h"
 #include "fh_log.h"
 
+/* Interfaces the daemon tracks (configured plus cloned). */
+#define FH_IFACES_MAX 4096
+/* Neighbours learned by ARP; half the data-plane slots keeps its open addressing short. */
+#define FH_NEIGH_MAX (FH_DP_NEIGH_SLOTS / 2)
+
+/* A manually keyed SA pair and the config it came from. */
+struct fh_app_sa {
+	struct fh_cfg_static_sa cfg;
+	uint32_t src, dst;
+	struct fh_sa *in, *out;
+};
+
 /* Counters of the control lcore (single writer, read by show commands on the same lcore). */
 enum fh_ctl_ctr {
 	FH_CC_ARP_REPLIES,
@@ -26,6 +38,9 @@ enum fh_ctl_ctr {
 	FH_CC_IKE_UNHANDLED,
 	FH_CC_ROUTING_UNHANDLED,
 	FH_CC_REPLY_DROPPED,
+	FH_CC_ARP_REQUESTS,
+	FH_CC_ARP_LEARNED,
+	FH_CC_NHRP_UNHANDLED,
 	FH_CC_RELOAD_OK,
 	FH_CC_RELOAD_FAILED,
 	FH_CC_MAX,
@@ -45,6 +60,16 @@ struct fh_app {
 	uint64_t ike_reported;
 	time_t started;
 	time_t last_report;
+	struct fh_app_sa *sas;
+	uint32_t n_sas;
+	struct fh_app_sa *retired; /* replaced SAs, destroyed after the next publication */
+	uint32_t n_retired;
+	int tun_of_if[FH_IFACES_MAX]; /* interface index -> data-plane tunnel index */
+	uint32_t fib_generation;
+	struct fh_dp_neigh neigh[FH_NEIGH_MAX];
+	uint32_t n_neigh;
+	uint64_t neigh_asked[FH_NEIGH_MAX]; /* rate limit of ARP requests, by cache slot order */
+	uint32_t asked_ip[FH_NEIGH_MAX];
 	int eal_argc;
 	char **eal_argv;      /* the strings given to EAL, ours to free */
 	char **eal_argv_list; /* the array EAL was given (it permutes it) */
@@ -63,7 +88,11 @@ bool fh_port_link_up(const struct fh_app *app, int port_idx);
 /* control.c */
 void fh_control_loop(struct fh_app *app);
 int fh_control_reload(struct fh_app *app);
+
+/* tables.c */
 int fh_publish_tables(struct fh_app *app);
+int fh_publish_neigh(struct fh_app *app);
+bool fh_static_sa_same(const struct fh_cfg_static_sa *a, const struct fh_cfg_static_sa *b);
 
 /* show.c */
 extern const struct fh_ctl_cmd fh_commands[];

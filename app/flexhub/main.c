@@ -83,7 +83,8 @@ static int start(struct fh_app *app, int extra_argc, char **extra_argv)
 		       app->cfg->dataplane.mbufs, rte_strerror(rte_errno));
 		return -1;
 	}
-	rc = fh_dp_init(&app->dp, (uint16_t)app->cfg->dataplane.workers, rte_socket_id());
+	rc = fh_dp_init(&app->dp, (uint16_t)app->cfg->dataplane.workers, rte_socket_id(),
+			fh_crypto_engine_get(fh_engine_name(app->cfg->dataplane.crypto_engine)));
 	if (rc < 0) {
 		fh_log(FH_LOG_ERR, "init", "data plane: %s", rte_strerror(-rc));
 		return -1;
@@ -121,10 +122,17 @@ static void stop(struct fh_app *app)
 	rte_eal_mp_wait_lcore();
 	fh_ports_stop(app);
 	fh_ctl_close(&app->ctl);
+	if (app->dp.tables != NULL)
+		fh_fib_free(app->dp.tables->fib);
 	if (app->dp.punt != NULL)
 		fh_dp_fini(&app->dp);
 	rte_mempool_free(app->pool);
 	fh_iface_table_free(&app->ifs);
+	for (uint32_t i = 0; i < app->n_sas; i++) {
+		fh_sa_destroy(app->sas[i].in);
+		fh_sa_destroy(app->sas[i].out);
+	}
+	free(app->sas);
 	rte_eal_cleanup();
 	for (int i = 0; app->eal_argv != NULL && i < app->eal_argc; i++)
 		free(app->eal_argv[i]);

@@ -17,6 +17,9 @@ static const char *const cc_names[FH_CC_MAX] = {
 	[FH_CC_IKE_UNHANDLED] = "ike-not-running",
 	[FH_CC_ROUTING_UNHANDLED] = "routing-not-running",
 	[FH_CC_REPLY_DROPPED] = "reply-dropped",
+	[FH_CC_ARP_REQUESTS] = "arp-requests",
+	[FH_CC_ARP_LEARNED] = "arp-learned",
+	[FH_CC_NHRP_UNHANDLED] = "nhrp-not-running",
 	[FH_CC_RELOAD_OK] = "config-reloads",
 	[FH_CC_RELOAD_FAILED] = "config-reload-failures",
 };

@@ -447,6 +447,9 @@ const char *fh_encr_name(unsigned v);
 const char *fh_integ_name(unsigned v);
 const char *fh_prf_name(unsigned v);
 const char *fh_if_kind_name(unsigned v);
+const char *fh_engine_name(unsigned v);
+const char *fh_esp_encr_name(unsigned v);
+const char *fh_esp_integ_name(unsigned v);
 
 /* "GigabitEthernet1" for "gigabitethernet 1", "Gi1"; returns false for an unknown kind. */
 bool fh_iface_canon_name(const char *in, char *out, size_t outlen, uint8_t *kind, uint32_t *unit);

@@ -389,6 +389,21 @@ const char *fh_prf_name(unsigned v)
 	return fh_enum_name(fh_enum_prf, (uint8_t)v);
 }
 
+const char *fh_engine_name(unsigned v)
+{
+	return fh_enum_name(fh_enum_engine, (uint8_t)v);
+}
+
+const char *fh_esp_encr_name(unsigned v)
+{
+	return fh_enum_name(fh_enum_esp_encr, (uint8_t)v);
+}
+
+const char *fh_esp_integ_name(unsigned v)
+{
+	return fh_enum_name(fh_enum_esp_integ, (uint8_t)v);
+}
+
 const char *fh_if_kind_name(unsigned v)
 {
 	static const char *const names[] = {"physical", "loopback", "tunnel", "virtual-template"};

@@ -18,6 +18,21 @@
 static const char *const ctr_names[FH_CTR_MAX] = {
 	[FH_CTR_RX] = "rx-packets",
 	[FH_CTR_TX] = "tx-packets",
+	[FH_CTR_FORWARDED] = "forwarded",
+	[FH_CTR_ESP_IN] = "esp-decaps",
+	[FH_CTR_ESP_OUT] = "esp-encaps",
+	[FH_CTR_PUNT_NHRP] = "punt-nhrp",
+	[FH_CTR_DROP_TTL] = "drop-ttl-expired",
+	[FH_CTR_DROP_NO_NEIGH] = "drop-no-arp",
+	[FH_CTR_DROP_TUNNEL_DOWN] = "drop-tunnel-down",
+	[FH_CTR_DROP_MTU] = "drop-too-big",
+	[FH_CTR_DROP_ESP_LEN] = "drop-esp-length",
+	[FH_CTR_DROP_ESP_AUTH] = "drop-esp-auth",
+	[FH_CTR_DROP_ESP_REPLAY] = "drop-esp-replay",
+	[FH_CTR_DROP_ESP_PAD] = "drop-esp-padding",
+	[FH_CTR_DROP_ESP_OTHER] = "drop-esp-other",
+	[FH_CTR_DROP_INNER] = "drop-inner-invalid",
+	[FH_CTR_DROP_GRE] = "drop-gre",
 	[FH_CTR_PUNT_ARP] = "punt-arp",
 	[FH_CTR_PUNT_IKE] = "punt-ike",
 	[FH_CTR_PUNT_ICMP] = "punt-icmp",
@@ -85,14 +100,14 @@ static enum fh_dp_ctr classify_local(const uint8_t *l4, uint32_t l4len, uint8_t 
 			}
 			if (l4len < 8 + 8)
 				return FH_CTR_DROP_RUNT;
-			return FH_CTR_DROP_NO_SA;
+			return FH_CTR_ESP_IN;
 		}
 		return FH_CTR_DROP_LOCAL_PROTO;
 	}
 	case IPPROTO_ESP:
 		if (l4len < 8)
 			return FH_CTR_DROP_RUNT;
-		return FH_CTR_DROP_NO_SA;
+		return FH_CTR_ESP_IN;
 	case IPPROTO_GRE:
 		return FH_CTR_DROP_UNPROTECTED;
 	case IPPROTO_ICMP:
@@ -149,7 +164,7 @@ enum fh_dp_ctr fh_dp_classify(const struct fh_dp_tables *t, const struct rte_eth
 		return FH_CTR_DROP_BAD_IPV4;
 	memcpy(&dst, ip + 16, 4);
 	if (!is_local(t, dst))
-		return FH_CTR_DROP_NO_ROUTE;
+		return FH_CTR_FORWARDED;
 	frag = (uint16_t)(ip[6] << 8 | ip[7]);
 	if (frag & 0x3fff) /* MF set or an offset: a fragment */
 		return FH_CTR_DROP_FRAGMENT;

@@ -22,21 +22,34 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
+#include "fh_esp.h"
+#include "fh_fib.h"
+
 /* Ports one daemon drives; a hub has a handful of physical interfaces. */
 #define FH_DP_PORTS_MAX 16
 /* Local IPv4 addresses checked per packet; a linear scan beats a hash at this size. */
 #define FH_DP_LOCAL_ADDRS_MAX 64
 #define FH_DP_WORKERS_MAX 64
 #define FH_DP_BURST_MAX 64
+/* Tunnel interfaces the data plane knows (static tunnels now, Virtual-Access later). */
+#define FH_DP_TUNNELS_MAX 1024
+/* Inbound SA lookup slots: a power of two, at least twice the SAs (open addressing). */
+#define FH_DP_SA_SLOTS 4096
+/* Neighbour (ARP) cache slots, power of two. */
+#define FH_DP_NEIGH_SLOTS 1024
 
-/* Why a packet left the fast path. One counter each, per lcore, summed on read. */
+/* What happened to a packet. One counter each, per lcore, summed on read. */
 enum fh_dp_ctr {
 	FH_CTR_RX,
 	FH_CTR_TX,
+	FH_CTR_FORWARDED,          /* routed plaintext, to a port or into a tunnel */
+	FH_CTR_ESP_IN,             /* decapsulated */
+	FH_CTR_ESP_OUT,            /* encapsulated */
 	FH_CTR_PUNT_ARP,
 	FH_CTR_PUNT_IKE,
 	FH_CTR_PUNT_ICMP,
 	FH_CTR_PUNT_ROUTING,
+	FH_CTR_PUNT_NHRP,
 	FH_CTR_DROP_RUNT,          /* shorter than its headers claim */
 	FH_CTR_DROP_BAD_IPV4,      /* version, IHL, total length or checksum wrong */
 	FH_CTR_DROP_ETHERTYPE,     /* not IPv4 or ARP */
@@ -44,8 +57,19 @@ enum fh_dp_ctr {
 	FH_CTR_DROP_NO_SA,         /* ESP for an SPI we have no SA for */
 	FH_CTR_DROP_UNPROTECTED,   /* GRE to us outside ESP */
 	FH_CTR_DROP_LOCAL_PROTO,   /* to us, a protocol nothing here serves */
-	FH_CTR_DROP_NO_ROUTE,      /* transit traffic with no route */
+	FH_CTR_DROP_NO_ROUTE,      /* no route, or a route to nowhere */
 	FH_CTR_DROP_FRAGMENT,      /* fragments to us (reassembly is not done) */
+	FH_CTR_DROP_TTL,           /* TTL expired in transit */
+	FH_CTR_DROP_NO_NEIGH,      /* next hop's MAC unknown yet (ARP sent) */
+	FH_CTR_DROP_TUNNEL_DOWN,   /* route into a tunnel without an SA */
+	FH_CTR_DROP_MTU,           /* DF set and too big for the tunnel */
+	FH_CTR_DROP_ESP_LEN,       /* ESP: truncated or misaligned */
+	FH_CTR_DROP_ESP_AUTH,      /* ESP: ICV failed */
+	FH_CTR_DROP_ESP_REPLAY,    /* ESP: replayed or too old */
+	FH_CTR_DROP_ESP_PAD,       /* ESP: padding wrong */
+	FH_CTR_DROP_ESP_OTHER,     /* ESP: next header, lifetime, sequence space, crypto */
+	FH_CTR_DROP_INNER,         /* decrypted packet is not what the tunnel carries */
+	FH_CTR_DROP_GRE,           /* GRE header wrong (version, key, checksum) */
 	FH_CTR_DROP_PUNT_FULL,     /* control lcore behind: punt ring full */
 	FH_CTR_DROP_TX_FULL,       /* port TX queue full */
 	FH_CTR_MAX,
@@ -57,21 +81,87 @@ const char *fh_dp_ctr_name(enum fh_dp_ctr c);
 enum fh_punt_kind {
 	FH_PUNT_ARP = 1,
 	FH_PUNT_IKE,
-	FH_PUNT_ICMP,
+	FH_PUNT_ICMP,      /* with Ethernet, from a port */
 	FH_PUNT_ROUTING,
+	FH_PUNT_ICMP_IP,   /* an IP packet for us out of a tunnel (no Ethernet) */
+	FH_PUNT_NHRP,
+};
+
+/* What the control lcore puts on a worker's TX ring (mbuf->hash.usr). */
+enum fh_tx_kind {
+	FH_TX_FRAME = 1, /* an Ethernet frame for port mbuf->port */
+	FH_TX_ROUTE,     /* an IPv4 packet to route like transit traffic (may enter a tunnel) */
 };
 
 struct fh_dp_counters {
 	uint64_t c[FH_CTR_MAX];
 } __rte_cache_aligned;
 
-/* Tables the control lcore publishes to workers: read-only once published. */
+struct fh_dp_tunnel {
+	bool up;             /* has an outbound SA */
+	uint8_t mode;        /* enum fh_tunnel_mode: GRE inside ESP, or IPv4 directly */
+	bool has_key;
+	uint32_t key;
+	uint32_t src, dst;   /* endpoints, host order */
+	uint16_t mtu;        /* largest inner packet */
+	int if_idx;
+	struct fh_sa *out;
+};
+
+struct fh_dp_sa_slot {
+	uint32_t spi;        /* 0 = empty (SPI 0 is reserved, RFC 4303 2.1) */
+	uint16_t tunnel;
+	struct fh_sa *sa;
+};
+
+struct fh_dp_neigh {
+	uint32_t ip;         /* host order; 0 = empty */
+	uint16_t port;
+	struct rte_ether_addr mac;
+};
+
+/* Tables the control lcore publishes to workers: read-only once published. The FIB and SAs are
+ * pointed to; the control lcore owns them and frees them only after a grace period. */
 struct fh_dp_tables {
 	uint32_t n_local;
 	uint32_t local_addr[FH_DP_LOCAL_ADDRS_MAX]; /* network order, for a compare without a swap */
 	uint16_t local_port[FH_DP_LOCAL_ADDRS_MAX]; /* port the address lives on; UINT16_MAX = any */
 	uint32_t generation;
+	struct fh_fib *fib;
+	uint32_t n_tunnels;
+	struct fh_dp_tunnel tun[FH_DP_TUNNELS_MAX];
+	struct fh_dp_sa_slot sa_in[FH_DP_SA_SLOTS];
+	struct fh_dp_neigh neigh[FH_DP_NEIGH_SLOTS];
 };
+
+/* Slot lookups shared by workers and the control lcore. */
+static inline const struct fh_dp_sa_slot *fh_dp_sa_find(const struct fh_dp_tables *t, uint32_t spi)
+{
+	for (uint32_t i = 0, h = (spi * 2654435761u) & (FH_DP_SA_SLOTS - 1); i < FH_DP_SA_SLOTS;
+	     i++, h = (h + 1) & (FH_DP_SA_SLOTS - 1)) {
+		if (t->sa_in[h].spi == spi)
+			return &t->sa_in[h];
+		if (t->sa_in[h].spi == 0)
+			return NULL;
+	}
+	return NULL;
+}
+
+static inline uint32_t fh_dp_neigh_hash(uint32_t ip, uint16_t port)
+{
+	return ((ip ^ ((uint32_t)port << 24)) * 2654435761u) & (FH_DP_NEIGH_SLOTS - 1);
+}
+
+static inline const struct fh_dp_neigh *fh_dp_neigh_find(const struct fh_dp_tables *t, uint32_t ip, uint16_t port)
+{
+	for (uint32_t i = 0, h = fh_dp_neigh_hash(ip, port); i < FH_DP_NEIGH_SLOTS; i++, h = (h + 1) & (FH_DP_NEIGH_SLOTS - 1)) {
+		if (t->neigh[h].ip == ip && t->neigh[h].port == port)
+			return &t->neigh[h];
+		if (t->neigh[h].ip == 0)
+			return NULL;
+	}
+	return NULL;
+}
 
 struct fh_dp_port {
 	uint16_t port_id;
@@ -87,14 +177,17 @@ struct fh_dp {
 	uint32_t idle_polls;
 	struct rte_ring *punt;                   /* MP (workers) / SC (control) */
 	struct rte_ring *tx[FH_DP_WORKERS_MAX];  /* per worker, SP (control) / SC (worker) */
+	struct rte_ring *resolve;                /* MP (workers) / SC (control): next hops to ARP for */
+	struct fh_esp_lcore *esp[FH_DP_WORKERS_MAX]; /* per worker crypto state */
 	struct rte_rcu_qsbr *qsbr;
 	struct fh_dp_tables *tables;             /* RCU-published */
 	struct fh_dp_counters ctr[FH_DP_WORKERS_MAX];
 	volatile bool quit;
 };
 
-/* Set up rings and QSBR for n_workers; 0 or -rte_errno. Control lcore, before workers start. */
-int fh_dp_init(struct fh_dp *dp, uint16_t n_workers, unsigned int socket);
+/* Set up rings, per-worker crypto state and QSBR for n_workers; 0 or -errno. Control lcore,
+ * before workers start. */
+int fh_dp_init(struct fh_dp *dp, uint16_t n_workers, unsigned int socket, const struct fh_crypto_engine *eng);
 void fh_dp_fini(struct fh_dp *dp);
 
 /* Replace the tables (takes ownership of t, allocated with rte_malloc); waits for every worker to
@@ -109,7 +202,8 @@ struct fh_dp_worker_arg {
 int fh_dp_worker_main(void *arg);
 
 /* Classify one received packet: returns the counter it bumps and sets *punt when the control
- * lcore should get it. Pure function of the packet and the tables, for unit tests and fuzzing. */
+ * lcore should get it. FH_CTR_ESP_IN means ESP to us (the SA is looked up next), FH_CTR_FORWARDED
+ * transit traffic. Pure function of the packet and the tables, for unit tests and fuzzing. */
 enum fh_dp_ctr fh_dp_classify(const struct fh_dp_tables *t, const struct rte_ether_addr *port_mac,
 			      uint16_t port_idx, const uint8_t *pkt, uint32_t len, enum fh_punt_kind *punt);
 

@@ -12,13 +12,16 @@
 #include <rte_prefetch.h>
 
 #include "fh_dp.h"
+#include "fh_stage.h"
 
 /* Punts are rare (control traffic); 4096 absorbs an IKE_SA_INIT flood while the control lcore
  * answers with cookies, beyond that drops are counted. */
 #define FH_PUNT_RING_SIZE 4096
 #define FH_TX_RING_SIZE 1024
+/* Next hops waiting for ARP; duplicates are fine (the control lcore rate-limits requests). */
+#define FH_RESOLVE_RING_SIZE 1024
 
-int fh_dp_init(struct fh_dp *dp, uint16_t n_workers, unsigned int socket)
+int fh_dp_init(struct fh_dp *dp, uint16_t n_workers, unsigned int socket, const struct fh_crypto_engine *eng)
 {
 	char name[RTE_RING_NAMESIZE];
 	size_t sz;
@@ -27,13 +30,17 @@ int fh_dp_init(struct fh_dp *dp, uint16_t n_workers, unsigned int socket)
 		return -EINVAL;
 	dp->n_workers = n_workers;
 	dp->punt = rte_ring_create("fh_punt", FH_PUNT_RING_SIZE, (int)socket, RING_F_SC_DEQ);
-	if (dp->punt == NULL)
+	dp->resolve = rte_ring_create("fh_resolve", FH_RESOLVE_RING_SIZE, (int)socket, RING_F_SC_DEQ);
+	if (dp->punt == NULL || dp->resolve == NULL)
 		return -rte_errno;
 	for (uint16_t w = 0; w < n_workers; w++) {
 		snprintf(name, sizeof(name), "fh_tx%u", w);
 		dp->tx[w] = rte_ring_create(name, FH_TX_RING_SIZE, (int)socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
 		if (dp->tx[w] == NULL)
 			return -rte_errno;
+		dp->esp[w] = rte_zmalloc_socket("fh_esp_lcore", sizeof(*dp->esp[w]), RTE_CACHE_LINE_SIZE, (int)socket);
+		if (dp->esp[w] == NULL || fh_esp_lcore_init(dp->esp[w], eng) < 0)
+			return -ENOMEM;
 	}
 	sz = rte_rcu_qsbr_get_memsize(n_workers);
 	dp->qsbr = rte_zmalloc_socket("fh_qsbr", sz, RTE_CACHE_LINE_SIZE, (int)socket);
@@ -54,10 +61,14 @@ void fh_dp_fini(struct fh_dp *dp)
 	while (dp->punt != NULL && rte_ring_dequeue(dp->punt, (void **)&m) == 0)
 		rte_pktmbuf_free(m);
 	rte_ring_free(dp->punt);
+	rte_ring_free(dp->resolve);
 	for (uint16_t w = 0; w < dp->n_workers; w++) {
 		while (dp->tx[w] != NULL && rte_ring_dequeue(dp->tx[w], (void **)&m) == 0)
 			rte_pktmbuf_free(m);
 		rte_ring_free(dp->tx[w]);
+		if (dp->esp[w] != NULL)
+			fh_esp_lcore_fini(dp->esp[w]);
+		rte_free(dp->esp[w]);
 	}
 	rte_free(dp->qsbr);
 	rte_free(dp->tables);
@@ -99,13 +110,9 @@ static inline void count(struct fh_dp_counters *ctr, enum fh_dp_ctr c, uint64_t 
 	__atomic_store_n(&ctr->c[c], ctr->c[c] + n, __ATOMIC_RELAXED);
 }
 
-/* Classify a burst; punts go to the control lcore, the rest is dropped until later stages exist. */
-static void rx_burst_process(struct fh_dp *dp, const struct fh_dp_tables *t, uint16_t pi, struct rte_mbuf **pkts,
-			     uint16_t n, struct fh_dp_counters *ctr)
+/* Classify a burst and send each packet down its stage. */
+static void rx_burst_process(struct fh_stage *st, uint16_t pi, struct rte_mbuf **pkts, uint16_t n)
 {
-	struct rte_mbuf *punt[FH_DP_BURST_MAX];
-	uint16_t n_punt = 0;
-
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		enum fh_punt_kind kind;
@@ -114,42 +121,63 @@ static void rx_burst_process(struct fh_dp *dp, const struct fh_dp_tables *t, uin
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
 		/* multi-segment frames: classify reads the first segment only, which holds the headers */
-		c = fh_dp_classify(t, &dp->port[pi].mac, pi, rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m),
-				   &kind);
-		count(ctr, c, 1);
+		c = fh_dp_classify(st->t, &st->dp->port[pi].mac, pi, rte_pktmbuf_mtod(m, const uint8_t *),
+				   rte_pktmbuf_data_len(m), &kind);
+		m->port = pi;
 		if (kind != 0) {
-			m->hash.usr = (uint32_t)kind;
-			m->port = dp->port[pi].port_id;
-			punt[n_punt++] = m;
+			count(st->ctr, c, 1);
+			m->port = st->dp->port[pi].port_id;
+			fh_stage_punt(st, m, kind);
+		} else if (c == FH_CTR_ESP_IN) {
+			rte_pktmbuf_adj(m, sizeof(struct rte_ether_hdr));
+			fh_stage_esp_queue(st, m);
+		} else if (c == FH_CTR_FORWARDED) {
+			rte_pktmbuf_adj(m, sizeof(struct rte_ether_hdr));
+			fh_stage_forward(st, m);
 		} else {
+			count(st->ctr, c, 1);
 			rte_pktmbuf_free(m);
-		}
-	}
-	if (n_punt > 0) {
-		unsigned int done = rte_ring_enqueue_burst(dp->punt, (void **)punt, n_punt, NULL);
-
-		if (done < n_punt) {
-			count(ctr, FH_CTR_DROP_PUNT_FULL, n_punt - done);
-			rte_pktmbuf_free_bulk(&punt[done], n_punt - done);
 		}
 	}
 }
 
-/* Frames the control lcore built (ARP replies, IKE): mbuf->port names the port. */
-static uint16_t tx_from_control(struct fh_dp *dp, uint16_t w, struct fh_dp_counters *ctr)
+/* What the control lcore hands over: frames for a port, or packets to route. */
+static uint16_t from_control(struct fh_stage *st)
 {
 	struct rte_mbuf *m[FH_DP_BURST_MAX];
-	unsigned int n = rte_ring_dequeue_burst(dp->tx[w], (void **)m, dp->burst, NULL);
+	unsigned int n = rte_ring_dequeue_burst(st->dp->tx[st->worker], (void **)m, st->dp->burst, NULL);
 
 	for (unsigned int i = 0; i < n; i++) {
-		if (rte_eth_tx_burst(m[i]->port, w, &m[i], 1) == 1) {
-			count(ctr, FH_CTR_TX, 1);
+		if (m[i]->hash.usr == FH_TX_ROUTE) {
+			fh_stage_forward(st, m[i]);
+			continue;
+		}
+		if (rte_eth_tx_burst(m[i]->port, st->worker, &m[i], 1) == 1) {
+			count(st->ctr, FH_CTR_TX, 1);
 		} else {
-			count(ctr, FH_CTR_DROP_TX_FULL, 1);
+			count(st->ctr, FH_CTR_DROP_TX_FULL, 1);
 			rte_pktmbuf_free(m[i]);
 		}
 	}
 	return (uint16_t)n;
+}
+
+/* End of an iteration: run the batched stages in order, then hand punts over. */
+static void flush(struct fh_stage *st)
+{
+	fh_stage_esp_in(st);
+	fh_stage_esp_out(st);
+	for (uint16_t pi = 0; pi < st->dp->n_ports; pi++)
+		fh_stage_flush_port(st, pi);
+	if (st->n_punt > 0) {
+		unsigned int done = rte_ring_enqueue_burst(st->dp->punt, (void **)st->punt, st->n_punt, NULL);
+
+		if (done < st->n_punt) {
+			count(st->ctr, FH_CTR_DROP_PUNT_FULL, st->n_punt - done);
+			rte_pktmbuf_free_bulk(&st->punt[done], st->n_punt - done);
+		}
+		st->n_punt = 0;
+	}
 }
 
 int fh_dp_worker_main(void *arg)
@@ -157,26 +185,33 @@ int fh_dp_worker_main(void *arg)
 	const struct fh_dp_worker_arg *a = arg;
 	struct fh_dp *dp = a->dp;
 	uint16_t w = a->worker;
-	struct fh_dp_counters *ctr = &dp->ctr[w];
+	struct fh_stage *st = rte_zmalloc("fh_stage", sizeof(*st), RTE_CACHE_LINE_SIZE);
 	uint32_t idle = 0;
 
+	if (st == NULL)
+		return -ENOMEM;
+	st->dp = dp;
+	st->worker = w;
+	st->ctr = &dp->ctr[w];
 	rte_rcu_qsbr_thread_register(dp->qsbr, w);
 	rte_rcu_qsbr_thread_online(dp->qsbr, w);
 	while (!__atomic_load_n(&dp->quit, __ATOMIC_RELAXED)) {
-		const struct fh_dp_tables *t = __atomic_load_n(&dp->tables, __ATOMIC_ACQUIRE);
 		uint32_t got = 0;
 
+		st->t = __atomic_load_n(&dp->tables, __ATOMIC_ACQUIRE);
 		for (uint16_t pi = 0; pi < dp->n_ports; pi++) {
 			struct rte_mbuf *pkts[FH_DP_BURST_MAX];
 			uint16_t n = rte_eth_rx_burst(dp->port[pi].port_id, w, pkts, dp->burst);
 
 			if (n == 0)
 				continue;
-			count(ctr, FH_CTR_RX, n);
-			rx_burst_process(dp, t, pi, pkts, n, ctr);
+			count(st->ctr, FH_CTR_RX, n);
+			rx_burst_process(st, pi, pkts, n);
 			got += n;
 		}
-		got += tx_from_control(dp, w, ctr);
+		got += from_control(st);
+		flush(st);
+		/* nothing of this iteration holds a table pointer any more */
 		rte_rcu_qsbr_quiescent(dp->qsbr, w);
 		if (got != 0) {
 			idle = 0;
@@ -191,5 +226,6 @@ int fh_dp_worker_main(void *arg)
 	}
 	rte_rcu_qsbr_thread_offline(dp->qsbr, w);
 	rte_rcu_qsbr_thread_unregister(dp->qsbr, w);
+	rte_free(st);
 	return 0;
 }

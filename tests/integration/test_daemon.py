@@ -1,7 +1,8 @@
 """The daemon on DPDK virtual devices (net_af_packet on veths in namespaces), driven by flexhubctl.
 
-Topology: namespace R runs flexhub with the guide's hub config; namespace P plays the
-neighbours: p-gi1 (192.168.0.20/24) faces GigabitEthernet1, p-gi2 (10.10.1.20/24) GigabitEthernet2.
+Topology: namespace R runs flexhub with the guide's hub config; namespace P (p-gi1,
+192.168.0.20/24) faces GigabitEthernet1, namespace L (l-gi2, 10.10.1.20/24) GigabitEthernet2, the
+hub's LAN. Both route through the hub.
 """
 import re
 import signal
@@ -19,9 +20,12 @@ HUB = (ROOT / "config" / "hub.yaml").read_text()
 
 def hub_lab():
     lab = Lab()
-    r, p = lab.ns("r"), lab.ns("p")
+    r, p, l = lab.ns("r"), lab.ns("p"), lab.ns("l")
     lab.veth(r, "hub-gi1", p, "p-gi1", "192.168.0.20/24")
-    lab.veth(r, "hub-gi2", p, "p-gi2", "10.10.1.20/24")
+    lab.veth(r, "hub-gi2", l, "l-gi2", "10.10.1.20/24")
+    run(["ip", "-n", p, "route", "add", "10.0.0.0/8", "via", "192.168.0.10"])
+    run(["ip", "-n", l, "route", "add", "default", "via", "10.10.1.10"])
+    lab.lan = l
     return lab, r, p
 
 
@@ -29,7 +33,7 @@ def hub_lab():
 def hub(tmp_path_factory):
     lab, r, p = hub_lab()
     d = Daemon(r, HUB, tmp_path_factory.mktemp("hub"), "hub").start()
-    d.lab, d.peer, d.mac1 = lab, p, lab.mac(r, "hub-gi1")
+    d.lab, d.peer, d.lan, d.mac1 = lab, p, lab.lan, lab.mac(r, "hub-gi1")
     yield d
     rc = d.stop()
     lab.close()
@@ -43,17 +47,32 @@ def ping(ns, addr, count=3, size=56):
 
 def test_answers_ping_on_both_ports(hub):
     assert ping(hub.peer, "192.168.0.10").returncode == 0
-    assert ping(hub.peer, "10.10.1.10").returncode == 0
+    assert ping(hub.lan, "10.10.1.10").returncode == 0
+    # any of its addresses answers from any side, as on a router
     assert ping(hub.peer, "10.10.1.10", count=1, size=1400).returncode == 0
     c = hub.counters()
     assert c["control"]["icmp-echo-replies"] >= 7
     assert c["control"]["arp-replies"] >= 2
 
 
-def test_ping_to_a_foreign_address_is_not_answered(hub):
-    run(["ip", "-n", hub.peer, "neigh", "replace", "192.168.0.99", "lladdr", hub.mac1, "dev", "p-gi1"])
+def test_routes_between_its_ports(hub):
+    """Plain IPv4 forwarding: P -> hub -> L and back, ARP learned on both sides, TTL decremented."""
+    before = hub.counters()
+    r = ping(hub.peer, "10.10.1.20", count=4)
+    assert r.returncode == 0, r.stdout
+    # the reply crossed the hub once: its TTL is one below the sender's 64
+    assert "ttl=63" in r.stdout
+    after = hub.counters()
+    assert after["dataplane"]["forwarded"] - before["dataplane"]["forwarded"] >= 8
+    assert after["control"]["arp-learned"] >= 2
+    r = ping(hub.lan, "192.168.0.20", count=2)
+    assert r.returncode == 0
+
+
+def test_no_route_is_counted(hub):
+    run(["ip", "-n", hub.peer, "route", "replace", "172.16.0.0/16", "via", "192.168.0.10"])
     before = hub.counters()["dataplane"]["drop-no-route"]
-    assert ping(hub.peer, "192.168.0.99", count=2).returncode != 0
+    assert ping(hub.peer, "172.16.0.1", count=2).returncode != 0
     assert hub.counters()["dataplane"]["drop-no-route"] - before == 2
 
 
@@ -194,7 +213,6 @@ def test_reload_keeps_running_config_on_errors_and_applies_good_ones(tmp_path):
             time.sleep(0.1)
         assert "Loopback7" in d.ctl("show", "ip", "interface", "brief").stdout
         # the new address answers at once: the workers got the new tables
-        run(["ip", "-n", p, "route", "add", "10.7.7.7/32", "via", "192.168.0.10"])
         assert ping(p, "10.7.7.7", count=2).returncode == 0
 
         # the same through the control socket, and a change that needs a restart is refused

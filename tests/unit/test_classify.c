@@ -54,9 +54,9 @@ int main(void)
 	l4[8] = 0xff;
 	fh_check(fh_dp_classify(&t, &mac, 0, b, frame(b, 17, l4, 9), &k) == FH_CTR_PUNT_IKE, "NAT keepalive is punted");
 	l4[8] = 0x10; /* SPI starts: UDP-encapsulated ESP */
-	fh_check(fh_dp_classify(&t, &mac, 0, b, frame(b, 17, l4, 40), &k) == FH_CTR_DROP_NO_SA && k == 0,
-		 "ESP in UDP with an unknown SPI is dropped");
-	fh_check(fh_dp_classify(&t, &mac, 0, b, frame(b, 50, l4, 40), &k) == FH_CTR_DROP_NO_SA, "ESP, unknown SPI");
+	fh_check(fh_dp_classify(&t, &mac, 0, b, frame(b, 17, l4, 40), &k) == FH_CTR_ESP_IN && k == 0,
+		 "ESP in UDP goes to ESP processing");
+	fh_check(fh_dp_classify(&t, &mac, 0, b, frame(b, 50, l4, 40), &k) == FH_CTR_ESP_IN, "ESP goes to ESP processing");
 	fh_check(fh_dp_classify(&t, &mac, 0, b, frame(b, 50, l4, 4), &k) == FH_CTR_DROP_RUNT, "ESP shorter than its header");
 	fh_check(fh_dp_classify(&t, &mac, 0, b, frame(b, 47, l4, 8), &k) == FH_CTR_DROP_UNPROTECTED, "bare GRE");
 	fh_check(fh_dp_classify(&t, &mac, 0, b, frame(b, 1, l4, 8), &k) == FH_CTR_PUNT_ICMP && k == FH_PUNT_ICMP, "ICMP");
@@ -81,7 +81,7 @@ int main(void)
 	fh_check(fh_dp_classify(&t, &mac, 0, b, n, &k) == FH_CTR_DROP_NOT_FOR_US, "another station's MAC");
 	n = frame(b, 1, l4, 8);
 	b[33] = 99, b[25] -= 89; /* to 192.168.0.99, checksum adjusted */
-	fh_check(fh_dp_classify(&t, &mac, 0, b, n, &k) == FH_CTR_DROP_NO_ROUTE, "transit without a route");
+	fh_check(fh_dp_classify(&t, &mac, 0, b, n, &k) == FH_CTR_FORWARDED, "transit goes to the FIB");
 	n = frame(b, 1, l4, 8);
 	b[12] = 0x86, b[13] = 0xdd;
 	fh_check(fh_dp_classify(&t, &mac, 0, b, n, &k) == FH_CTR_DROP_ETHERTYPE, "IPv6 ethertype");

@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The data-plane tables, built on the control lcore from the running config and what the control
+ * plane learned (neighbours; SAs from IKEv2 later): local addresses, tunnels, inbound SAs by SPI,
+ * the FIB and the neighbour cache. Published whole with QSBR; replaced objects are freed after.
+ */
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_malloc.h>
+
+#include "flexhub.h"
+
+static uint32_t hexbytes(const char *hex, uint8_t *out, uint32_t max)
+{
+	uint32_t n = (uint32_t)strlen(hex) / 2;
+
+	for (uint32_t i = 0; i < n && i < max; i++)
+		sscanf(hex + 2 * i, "%2hhx", &out[i]);
+	return n < max ? n : max;
+}
+
+/* The address a tunnel's packets leave from: tunnel-source's interface address, or the literal. */
+static uint32_t tunnel_source(const struct fh_app *app, const struct fh_cfg_iface *c)
+{
+	uint32_t a = 0;
+	uint8_t l;
+
+	if (c->source_idx >= 0 && fh_iface_addr(&app->ifs, c->source_idx, &a, &l))
+		return a;
+	if (c->source_idx < 0) {
+		unsigned int b[4];
+
+		if (sscanf(c->tunnel_source, "%u.%u.%u.%u", &b[0], &b[1], &b[2], &b[3]) == 4)
+			a = b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3];
+	}
+	return a;
+}
+
+/* Largest inner packet that still fits the path MTU after GRE, ESP and the outer header. */
+static uint16_t tunnel_mtu(const struct fh_sa *sa, bool gre, bool key, uint32_t path_mtu)
+{
+	uint32_t fixed = 20 + (sa->udp_encap ? 8 : 0) + FH_ESP_HDR_LEN + sa->iv_len + sa->icv_len;
+	uint32_t room = path_mtu - fixed; /* for ciphertext: whole blocks */
+	uint32_t inner = room / sa->block * sa->block - 2 - (gre ? 20 + (key ? 8 : 4) : 0);
+
+	return (uint16_t)inner;
+}
+
+/* Static SAs: keep the live objects of unchanged entries across a reload (sequence numbers and
+ * replay windows go on), create the new ones, retire the rest after the next grace period. */
+static int static_sas(struct fh_app *app)
+{
+	const struct fh_config *cfg = app->cfg;
+	const struct fh_crypto_engine *eng = fh_crypto_engine_get(fh_engine_name(cfg->dataplane.crypto_engine));
+	struct fh_app_sa *next = calloc(cfg->n_static_sa + 1, sizeof(*next));
+
+	if (next == NULL || eng == NULL) {
+		free(next);
+		return -1;
+	}
+	for (uint32_t i = 0; i < cfg->n_static_sa; i++) {
+		const struct fh_cfg_static_sa *c = &cfg->static_sa[i];
+		const struct fh_cfg_iface *tun = &cfg->iface[c->if_idx];
+		struct fh_app_sa *old = NULL;
+
+		for (uint32_t j = 0; j < app->n_sas; j++)
+			if (app->sas[j].in != NULL && fh_static_sa_same(&app->sas[j].cfg, c) &&
+			    app->sas[j].src == tunnel_source(app, tun) && app->sas[j].dst == tun->tunnel_destination)
+				old = &app->sas[j];
+		if (old != NULL) {
+			next[i] = *old;
+			next[i].cfg = *c; /* same keys and SPIs; indexes may have moved */
+			old->in = old->out = NULL;
+			continue;
+		}
+		next[i].cfg = *c;
+		{
+			uint8_t eki[FH_KEY_MAX], eko[FH_KEY_MAX], aki[FH_KEY_MAX], ako[FH_KEY_MAX];
+			struct fh_sa_params p = {.mode = c->mode, .encr = c->encr, .integ = c->integ, .esn = c->esn,
+						 .udp_encap = c->udp_encap, .replay_win = c->replay_window};
+
+			p.enc_key_len = hexbytes(c->enc_key_in, eki, sizeof(eki));
+			p.auth_key_len = hexbytes(c->auth_key_in, aki, sizeof(aki));
+			hexbytes(c->enc_key_out, eko, sizeof(eko));
+			hexbytes(c->auth_key_out, ako, sizeof(ako));
+			next[i].src = tunnel_source(app, tun);
+			next[i].dst = tun->tunnel_destination;
+			p.dir = FH_SA_IN;
+			p.spi = c->spi_in;
+			p.src = next[i].dst;
+			p.dst = next[i].src;
+			p.enc_key = eki;
+			p.auth_key = aki;
+			next[i].in = fh_sa_create(&p, eng);
+			p.dir = FH_SA_OUT;
+			p.spi = c->spi_out;
+			p.src = next[i].src;
+			p.dst = next[i].dst;
+			p.enc_key = eko;
+			p.auth_key = ako;
+			next[i].out = fh_sa_create(&p, eng);
+			memset(eki, 0, sizeof(eki));
+			memset(eko, 0, sizeof(eko));
+			memset(aki, 0, sizeof(aki));
+			memset(ako, 0, sizeof(ako));
+			if (next[i].in == NULL || next[i].out == NULL) {
+				fh_log(FH_LOG_ERR, "crypto ipsec", "static-sa %s: cannot create the SA pair", c->hdr.name);
+				fh_sa_destroy(next[i].in);
+				fh_sa_destroy(next[i].out);
+				next[i].in = next[i].out = NULL;
+			}
+		}
+	}
+	/* what is left in the old list is retired after the publication that drops it */
+	app->retired = app->sas;
+	app->n_retired = app->n_sas;
+	app->sas = next;
+	app->n_sas = cfg->n_static_sa;
+	return 0;
+}
+
+static void add_route(struct fh_route **r, uint32_t *n, uint32_t *cap, uint32_t prefix, uint8_t len, uint8_t src,
+		      uint8_t dist, struct fh_nh nh)
+{
+	if (*n == *cap) {
+		uint32_t c = *cap ? *cap * 2 : 64;
+		struct fh_route *v = realloc(*r, c * sizeof(*v));
+
+		if (v == NULL)
+			return;
+		*r = v;
+		*cap = c;
+	}
+	(*r)[(*n)++] = (struct fh_route){.prefix = prefix & fh_prefix_mask(len), .len = len, .src = src,
+					 .distance = dist, .nh = nh};
+}
+
+/* Which connected route covers a gateway: that is how a static route's next hop is reached. */
+static bool resolve_gw(const struct fh_route *r, uint32_t n, uint32_t gw, struct fh_nh *out)
+{
+	int best = -1;
+
+	for (uint32_t i = 0; i < n; i++)
+		if (r[i].src == FH_RT_CONNECTED && ((gw ^ r[i].prefix) & fh_prefix_mask(r[i].len)) == 0 &&
+		    (best < 0 || r[i].len > r[best].len))
+			best = (int)i;
+	if (best < 0)
+		return false;
+	*out = r[best].nh;
+	if (out->kind == FH_NH_PORT) {
+		out->kind = FH_NH_GATEWAY;
+		out->gw = gw;
+	}
+	return true;
+}
+
+static struct fh_fib *build_fib(struct fh_app *app)
+{
+	const struct fh_config *cfg = app->cfg;
+	struct fh_route *r = NULL;
+	uint32_t n = 0, cap = 0;
+	struct fh_fib *fib;
+
+	for (uint32_t i = 0; i < app->ifs.n; i++) {
+		const struct fh_iface *f = &app->ifs.v[i];
+		struct fh_nh nh = {.if_idx = (int)i};
+
+		if (!f->has_addr || !f->admin_up)
+			continue;
+		add_route(&r, &n, &cap, f->addr, 32, FH_RT_LOCAL, 0, (struct fh_nh){.kind = FH_NH_LOCAL, .if_idx = (int)i});
+		if (f->plen == 32)
+			continue;
+		if (f->kind == FH_IF_PHYSICAL) {
+			nh.kind = FH_NH_PORT;
+			nh.port = (uint16_t)f->port;
+		} else if (f->kind == FH_IF_TUNNEL) {
+			nh.kind = FH_NH_TUNNEL;
+			nh.tunnel = (uint16_t)app->tun_of_if[i];
+		} else {
+			nh.kind = FH_NH_DROP;
+		}
+		add_route(&r, &n, &cap, f->addr, f->plen, FH_RT_CONNECTED, 0, nh);
+	}
+	for (uint32_t i = 0; i < cfg->n_route; i++) {
+		const struct fh_cfg_route *c = &cfg->route[i];
+		struct fh_nh nh = {.kind = FH_NH_DROP, .if_idx = c->if_idx};
+		bool ok = true;
+
+		if (c->if_idx >= 0) {
+			const struct fh_iface *f = &app->ifs.v[c->if_idx];
+
+			if (f->kind == FH_IF_PHYSICAL) {
+				nh.kind = c->has_next_hop ? FH_NH_GATEWAY : FH_NH_PORT;
+				nh.port = (uint16_t)f->port;
+				nh.gw = c->next_hop;
+			} else if (f->kind == FH_IF_TUNNEL) {
+				nh.kind = FH_NH_TUNNEL;
+				nh.tunnel = (uint16_t)app->tun_of_if[c->if_idx];
+			} else {
+				ok = false;
+			}
+		} else {
+			ok = resolve_gw(r, n, c->next_hop, &nh);
+		}
+		if (ok)
+			add_route(&r, &n, &cap, c->prefix.addr, c->prefix.len, FH_RT_STATIC, (uint8_t)c->distance, nh);
+		else
+			fh_log(FH_LOG_WARN, "routing", "ip route %u.%u.%u.%u/%u: next hop not reachable, not installed",
+			       c->prefix.addr >> 24, (c->prefix.addr >> 16) & 0xff, (c->prefix.addr >> 8) & 0xff,
+			       c->prefix.addr & 0xff, c->prefix.len);
+	}
+	fib = fh_fib_build(r, n, ++app->fib_generation);
+	free(r);
+	return fib;
+}
+
+static void fill_neigh(const struct fh_app *app, struct fh_dp_tables *t)
+{
+	memset(t->neigh, 0, sizeof(t->neigh));
+	for (uint32_t i = 0; i < app->n_neigh; i++) {
+		uint32_t h = fh_dp_neigh_hash(app->neigh[i].ip, app->neigh[i].port);
+
+		while (t->neigh[h].ip != 0)
+			h = (h + 1) & (FH_DP_NEIGH_SLOTS - 1);
+		t->neigh[h] = app->neigh[i];
+	}
+}
+
+static void retire(struct fh_app *app, struct fh_fib *old_fib)
+{
+	fh_fib_free(old_fib);
+	for (uint32_t i = 0; i < app->n_retired; i++) {
+		fh_sa_destroy(app->retired[i].in);
+		fh_sa_destroy(app->retired[i].out);
+	}
+	free(app->retired);
+	app->retired = NULL;
+	app->n_retired = 0;
+}
+
+int fh_publish_tables(struct fh_app *app)
+{
+	struct fh_dp_tables *t = rte_zmalloc("fh_tables", sizeof(*t), RTE_CACHE_LINE_SIZE);
+	struct fh_fib *old_fib = app->dp.tables != NULL ? app->dp.tables->fib : NULL;
+	uint32_t nt = 0;
+
+	if (t == NULL || static_sas(app) < 0) {
+		rte_free(t);
+		return -1;
+	}
+	for (uint32_t i = 0; i < app->ifs.n && t->n_local < FH_DP_LOCAL_ADDRS_MAX; i++) {
+		const struct fh_iface *f = &app->ifs.v[i];
+
+		if (!f->has_addr || !f->admin_up)
+			continue;
+		t->local_addr[t->n_local] = rte_cpu_to_be_32(f->addr);
+		t->local_port[t->n_local] = f->port >= 0 ? (uint16_t)f->port : UINT16_MAX;
+		t->n_local++;
+	}
+	/* tunnels: static Tunnel interfaces, numbered in config order */
+	for (uint32_t i = 0; i < app->ifs.n && i < FH_IFACES_MAX; i++) {
+		const struct fh_iface *f = &app->ifs.v[i];
+		const struct fh_cfg_iface *c;
+		struct fh_dp_tunnel *tun;
+
+		app->tun_of_if[i] = -1;
+		if (f->kind != FH_IF_TUNNEL || nt == FH_DP_TUNNELS_MAX)
+			continue;
+		c = &app->cfg->iface[f->cfg_idx];
+		tun = &t->tun[nt];
+		app->tun_of_if[i] = (int)nt++;
+		tun->if_idx = (int)i;
+		tun->mode = c->tunnel_mode;
+		tun->has_key = c->has_tunnel_key;
+		tun->key = c->tunnel_key;
+		tun->src = tunnel_source(app, c);
+		tun->dst = c->tunnel_destination;
+		for (uint32_t s = 0; s < app->n_sas; s++) {
+			if (app->sas[s].cfg.if_idx != f->cfg_idx || app->sas[s].out == NULL)
+				continue;
+			tun->out = app->sas[s].out;
+			break;
+		}
+		tun->up = tun->out != NULL && f->admin_up && tun->src != 0;
+		if (tun->out != NULL) {
+			uint32_t path = 1500;
+			int src = c->source_idx;
+
+			if (src >= 0 && app->cfg->iface[src].kind == FH_IF_PHYSICAL)
+				path = app->cfg->iface[src].mtu;
+			tun->mtu = c->ip_mtu ? (uint16_t)c->ip_mtu
+					     : tunnel_mtu(tun->out, c->tunnel_mode == FH_TUN_GRE, c->has_tunnel_key, path);
+		}
+		app->ifs.v[i].proto_up = tun->up;
+	}
+	t->n_tunnels = nt;
+	for (uint32_t s = 0; s < app->n_sas; s++) {
+		struct fh_sa *in = app->sas[s].in;
+		uint32_t h;
+
+		if (in == NULL)
+			continue;
+		h = (in->spi * 2654435761u) & (FH_DP_SA_SLOTS - 1);
+		while (t->sa_in[h].spi != 0)
+			h = (h + 1) & (FH_DP_SA_SLOTS - 1);
+		t->sa_in[h].spi = in->spi;
+		t->sa_in[h].sa = in;
+		t->sa_in[h].tunnel = (uint16_t)(app->tun_of_if[app->sas[s].cfg.if_idx] < 0 ? 0
+											    : app->tun_of_if[app->sas[s].cfg.if_idx]);
+	}
+	fill_neigh(app, t);
+	t->fib = build_fib(app);
+	if (t->fib == NULL) {
+		fh_log(FH_LOG_ERR, "routing", "cannot build the FIB (memory-mb too small?)");
+		rte_free(t);
+		return -1;
+	}
+	fh_dp_publish(&app->dp, t);
+	retire(app, old_fib);
+	return 0;
+}
+
+/* Only the neighbour cache changed: copy the tables, keep FIB and SAs. */
+int fh_publish_neigh(struct fh_app *app)
+{
+	struct fh_dp_tables *t = rte_malloc("fh_tables", sizeof(*t), RTE_CACHE_LINE_SIZE);
+
+	if (t == NULL)
+		return -1;
+	memcpy(t, app->dp.tables, sizeof(*t));
+	fill_neigh(app, t);
+	fh_dp_publish(&app->dp, t);
+	return 0;
+}
+
+bool fh_static_sa_same(const struct fh_cfg_static_sa *a, const struct fh_cfg_static_sa *b)
+{
+	return strcmp(a->interface, b->interface) == 0 && a->spi_in == b->spi_in && a->spi_out == b->spi_out &&
+	       a->encr == b->encr && a->integ == b->integ && a->mode == b->mode && a->esn == b->esn &&
+	       a->udp_encap == b->udp_encap && a->replay_window == b->replay_window &&
+	       strcmp(a->enc_key_in, b->enc_key_in) == 0 && strcmp(a->enc_key_out, b->enc_key_out) == 0 &&
+	       strcmp(a->auth_key_in, b->auth_key_in) == 0 && strcmp(a->auth_key_out, b->auth_key_out) == 0;
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef FH_STAGE_H
+#define FH_STAGE_H
+
+/* Private to lib/dp: one worker's in-flight packets between stages during one loop iteration. */
+
+#include "fh_dp.h"
+
+struct fh_stage {
+	struct fh_dp *dp;
+	const struct fh_dp_tables *t;
+	struct fh_dp_counters *ctr;
+	uint16_t worker;
+	/* ESP to decrypt, with their SA slots */
+	struct rte_mbuf *ei[FH_ESP_BURST_MAX];
+	const struct fh_dp_sa_slot *ei_slot[FH_ESP_BURST_MAX];
+	uint16_t n_ei;
+	/* packets to encrypt, with their outbound SAs */
+	struct rte_mbuf *eo[FH_ESP_BURST_MAX];
+	struct fh_sa *eo_sa[FH_ESP_BURST_MAX];
+	uint16_t n_eo;
+	/* frames ready for each port */
+	struct rte_mbuf *tx[FH_DP_PORTS_MAX][FH_DP_BURST_MAX];
+	uint16_t n_tx[FH_DP_PORTS_MAX];
+	/* for the control lcore */
+	struct rte_mbuf *punt[FH_DP_BURST_MAX * 2];
+	uint16_t n_punt;
+};
+
+void fh_stage_esp_queue(struct fh_stage *st, struct rte_mbuf *m);
+void fh_stage_esp_in(struct fh_stage *st);
+void fh_stage_esp_out(struct fh_stage *st);
+void fh_stage_forward(struct fh_stage *st, struct rte_mbuf *m);
+void fh_stage_flush_port(struct fh_stage *st, uint16_t pi);
+void fh_stage_punt(struct fh_stage *st, struct rte_mbuf *m, enum fh_punt_kind kind);
+
+#endif

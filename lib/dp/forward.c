@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The stages after classification, each over a whole burst: ESP decap (+ GRE), FIB lookup,
+ * tunnel encap (GRE + ESP), neighbour resolution and per-port TX. Packets travel between stages
+ * as IPv4 packets without Ethernet; Ethernet is put back just before TX.
+ */
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+
+#include "fh_config.h"
+#include "fh_dp.h"
+#include "fh_gre.h"
+#include "fh_stage.h"
+
+static inline void count(struct fh_dp_counters *ctr, enum fh_dp_ctr c, uint64_t n)
+{
+	__atomic_store_n(&ctr->c[c], ctr->c[c] + n, __ATOMIC_RELAXED);
+}
+
+static void drop(struct fh_stage *st, struct rte_mbuf *m, enum fh_dp_ctr c)
+{
+	count(st->ctr, c, 1);
+	rte_pktmbuf_free(m);
+}
+
+static bool is_local(const struct fh_dp_tables *t, uint32_t dst_be)
+{
+	for (uint32_t i = 0; i < t->n_local; i++)
+		if (t->local_addr[i] == dst_be)
+			return true;
+	return false;
+}
+
+/* RFC 1624 incremental update: TTL is the high byte of its 16-bit word. */
+static inline void ttl_dec(struct rte_ipv4_hdr *ip)
+{
+	uint32_t sum = (uint32_t)rte_be_to_cpu_16(ip->hdr_checksum) + 0x0100;
+
+	ip->time_to_live--;
+	ip->hdr_checksum = rte_cpu_to_be_16((uint16_t)(sum + (sum >> 16)));
+}
+
+/* A packet about to be routed: a sane IPv4 header, trimmed to its total length. */
+static bool ip_valid(struct rte_mbuf *m)
+{
+	const uint8_t *ip = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t len = rte_pktmbuf_data_len(m), hlen, tot;
+
+	if (m->nb_segs != 1 || len < 20)
+		return false;
+	hlen = (uint32_t)(ip[0] & 0x0f) * 4;
+	tot = (uint32_t)ip[2] << 8 | ip[3];
+	if ((ip[0] >> 4) != 4 || hlen < 20 || tot < hlen || tot > len || rte_raw_cksum(ip, hlen) != 0xffff)
+		return false;
+	if (tot < len)
+		rte_pktmbuf_trim(m, (uint16_t)(len - tot));
+	return true;
+}
+
+void fh_stage_punt(struct fh_stage *st, struct rte_mbuf *m, enum fh_punt_kind kind)
+{
+	m->hash.usr = (uint32_t)kind;
+	if (st->n_punt == FH_DP_BURST_MAX * 2) {
+		drop(st, m, FH_CTR_DROP_PUNT_FULL);
+		return;
+	}
+	st->punt[st->n_punt++] = m;
+}
+
+/* Ethernet on, queued for its port; or dropped and resolved when the neighbour is unknown. */
+static void l2_out(struct fh_stage *st, struct rte_mbuf *m, uint16_t pi, uint32_t nexthop)
+{
+	const struct fh_dp_neigh *n = fh_dp_neigh_find(st->t, nexthop, pi);
+	struct rte_ether_hdr *eth;
+
+	if (n == NULL) {
+		/* like a router's first ping: this one is lost, the control lcore ARPs for the next */
+		uintptr_t key = (uintptr_t)pi << 32 | nexthop;
+
+		rte_ring_enqueue(st->dp->resolve, (void *)key);
+		drop(st, m, FH_CTR_DROP_NO_NEIGH);
+		return;
+	}
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eth));
+	if (eth == NULL) {
+		drop(st, m, FH_CTR_DROP_TX_FULL);
+		return;
+	}
+	eth->dst_addr = n->mac;
+	eth->src_addr = st->dp->port[pi].mac;
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	st->tx[pi][st->n_tx[pi]++] = m;
+	if (st->n_tx[pi] == FH_DP_BURST_MAX)
+		fh_stage_flush_port(st, pi);
+}
+
+void fh_stage_flush_port(struct fh_stage *st, uint16_t pi)
+{
+	uint16_t n = st->n_tx[pi], sent;
+
+	if (n == 0)
+		return;
+	sent = rte_eth_tx_burst(st->dp->port[pi].port_id, st->worker, st->tx[pi], n);
+	count(st->ctr, FH_CTR_TX, sent);
+	if (sent < n) {
+		count(st->ctr, FH_CTR_DROP_TX_FULL, n - sent);
+		rte_pktmbuf_free_bulk(&st->tx[pi][sent], n - sent);
+	}
+	st->n_tx[pi] = 0;
+}
+
+/* An encapsulated packet leaves through the port its outer destination routes to. */
+static void route_outer(struct fh_stage *st, struct rte_mbuf *m, uint32_t dst)
+{
+	const struct fh_nh *nh = fh_fib_lookup(st->t->fib, dst);
+
+	if (nh == NULL || (nh->kind != FH_NH_PORT && nh->kind != FH_NH_GATEWAY)) {
+		/* a tunnel routed into a tunnel would recurse: refused like a missing route */
+		drop(st, m, FH_CTR_DROP_NO_ROUTE);
+		return;
+	}
+	l2_out(st, m, nh->port, nh->kind == FH_NH_GATEWAY ? nh->gw : dst);
+}
+
+/* Put GRE and its delivery header in front (FlexVPN's GRE over IPsec); queue for ESP. */
+static void tunnel_in(struct fh_stage *st, struct rte_mbuf *m, uint16_t ti)
+{
+	const struct fh_dp_tunnel *tun = &st->t->tun[ti];
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
+	uint16_t tot = (uint16_t)rte_pktmbuf_data_len(m);
+
+	if (ti >= st->t->n_tunnels || !tun->up || tun->out == NULL) {
+		drop(st, m, FH_CTR_DROP_TUNNEL_DOWN);
+		return;
+	}
+	if (tot > tun->mtu) {
+		/* fragmentation is not done here: DF or not, too big is dropped (ICMP comes with the
+		 * control-plane ICMP errors) */
+		drop(st, m, FH_CTR_DROP_MTU);
+		return;
+	}
+	ttl_dec(ip);
+	if (tun->mode == FH_TUN_GRE) {
+		uint32_t gl = fh_gre_hlen(tun->has_key);
+		uint8_t tos = ip->type_of_service;
+		uint8_t *h = (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)(20 + gl));
+		struct rte_ipv4_hdr *d = (struct rte_ipv4_hdr *)h;
+
+		if (h == NULL) {
+			drop(st, m, FH_CTR_DROP_TX_FULL);
+			return;
+		}
+		fh_gre_write(h + 20, FH_GRE_PROTO_IPV4, tun->has_key, tun->key);
+		d->version_ihl = 0x45;
+		d->type_of_service = tos;
+		d->total_length = rte_cpu_to_be_16((uint16_t)(tot + 20 + gl));
+		d->packet_id = 0;
+		d->fragment_offset = 0;
+		d->time_to_live = 255;
+		d->next_proto_id = IPPROTO_GRE;
+		d->src_addr = rte_cpu_to_be_32(tun->src);
+		d->dst_addr = rte_cpu_to_be_32(tun->dst);
+		d->hdr_checksum = 0;
+		d->hdr_checksum = rte_ipv4_cksum(d);
+	}
+	st->eo[st->n_eo] = m;
+	st->eo_sa[st->n_eo++] = tun->out;
+	if (st->n_eo == FH_ESP_BURST_MAX)
+		fh_stage_esp_out(st);
+}
+
+void fh_stage_esp_out(struct fh_stage *st)
+{
+	uint8_t why[FH_ESP_BURST_MAX];
+	uint16_t n = st->n_eo, ok;
+
+	if (n == 0)
+		return;
+	st->n_eo = 0;
+	ok = fh_esp_outbound(st->dp->esp[st->worker], st->eo, st->eo_sa, n, why);
+	count(st->ctr, FH_CTR_ESP_OUT, ok);
+	for (uint16_t i = ok; i < n; i++)
+		drop(st, st->eo[i], FH_CTR_DROP_ESP_OTHER);
+	for (uint16_t i = 0; i < ok; i++)
+		route_outer(st, st->eo[i], st->eo_sa[i]->dst);
+}
+
+void fh_stage_forward(struct fh_stage *st, struct rte_mbuf *m)
+{
+	struct rte_ipv4_hdr *ip;
+	const struct fh_nh *nh;
+	uint32_t dst;
+
+	if (!ip_valid(m)) {
+		drop(st, m, FH_CTR_DROP_BAD_IPV4);
+		return;
+	}
+	ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
+	if (is_local(st->t, ip->dst_addr)) {
+		if (ip->next_proto_id == IPPROTO_ICMP)
+			fh_stage_punt(st, m, FH_PUNT_ICMP_IP);
+		else
+			drop(st, m, FH_CTR_DROP_LOCAL_PROTO);
+		return;
+	}
+	if (ip->time_to_live <= 1) {
+		drop(st, m, FH_CTR_DROP_TTL);
+		return;
+	}
+	dst = rte_be_to_cpu_32(ip->dst_addr);
+	nh = fh_fib_lookup(st->t->fib, dst);
+	if (nh == NULL) {
+		drop(st, m, FH_CTR_DROP_NO_ROUTE);
+		return;
+	}
+	switch (nh->kind) {
+	case FH_NH_PORT:
+	case FH_NH_GATEWAY:
+		count(st->ctr, FH_CTR_FORWARDED, 1);
+		ttl_dec(ip);
+		l2_out(st, m, nh->port, nh->kind == FH_NH_GATEWAY ? nh->gw : dst);
+		break;
+	case FH_NH_TUNNEL:
+		count(st->ctr, FH_CTR_FORWARDED, 1);
+		tunnel_in(st, m, nh->tunnel);
+		break;
+	case FH_NH_LOCAL:
+		drop(st, m, FH_CTR_DROP_LOCAL_PROTO);
+		break;
+	default:
+		drop(st, m, FH_CTR_DROP_NO_ROUTE);
+		break;
+	}
+}
+
+/* What ESP carried into a tunnel: the GRE delivery packet or the passenger itself. */
+static void esp_in_done(struct fh_stage *st, struct rte_mbuf *m, uint16_t ti)
+{
+	const struct fh_dp_tunnel *tun = &st->t->tun[ti];
+	const uint8_t *ip = rte_pktmbuf_mtod(m, const uint8_t *);
+	struct fh_gre_info g;
+	uint32_t hlen, tot;
+
+	count(st->ctr, FH_CTR_ESP_IN, 1);
+	if (tun->mode != FH_TUN_GRE) {
+		fh_stage_forward(st, m);
+		return;
+	}
+	if (!ip_valid(m) || ip[9] != IPPROTO_GRE) {
+		drop(st, m, FH_CTR_DROP_INNER);
+		return;
+	}
+	hlen = (uint32_t)(ip[0] & 0x0f) * 4;
+	tot = rte_pktmbuf_data_len(m);
+	/* the delivery header must be the tunnel's own, reversed (the proxy identities) */
+	if (rte_be_to_cpu_32(*(const uint32_t *)(ip + 12)) != tun->dst ||
+	    rte_be_to_cpu_32(*(const uint32_t *)(ip + 16)) != tun->src) {
+		drop(st, m, FH_CTR_DROP_INNER);
+		return;
+	}
+	if (fh_gre_parse(ip + hlen, tot - hlen, tun->has_key, tun->key, &g) != FH_GRE_OK) {
+		drop(st, m, FH_CTR_DROP_GRE);
+		return;
+	}
+	rte_pktmbuf_adj(m, (uint16_t)(hlen + g.hlen));
+	if (g.proto == FH_GRE_PROTO_NHRP) {
+		count(st->ctr, FH_CTR_PUNT_NHRP, 1);
+		m->port = ti; /* the tunnel it came from */
+		fh_stage_punt(st, m, FH_PUNT_NHRP);
+		return;
+	}
+	if (g.proto != FH_GRE_PROTO_IPV4) {
+		drop(st, m, FH_CTR_DROP_INNER);
+		return;
+	}
+	fh_stage_forward(st, m);
+}
+
+static enum fh_dp_ctr esp_drop_reason(uint8_t why)
+{
+	switch (why) {
+	case FH_ESP_ERR_LEN: return FH_CTR_DROP_ESP_LEN;
+	case FH_ESP_ERR_AUTH: return FH_CTR_DROP_ESP_AUTH;
+	case FH_ESP_ERR_REPLAY: return FH_CTR_DROP_ESP_REPLAY;
+	case FH_ESP_ERR_PAD: return FH_CTR_DROP_ESP_PAD;
+	default: return FH_CTR_DROP_ESP_OTHER;
+	}
+}
+
+void fh_stage_esp_in(struct fh_stage *st)
+{
+	uint8_t nh[FH_ESP_BURST_MAX], why[FH_ESP_BURST_MAX];
+	uint16_t tun[FH_ESP_BURST_MAX], n = st->n_ei, ok;
+	struct fh_sa *sas[FH_ESP_BURST_MAX];
+
+	if (n == 0)
+		return;
+	st->n_ei = 0;
+	for (uint16_t i = 0; i < n; i++) {
+		sas[i] = st->ei_slot[i]->sa;
+		tun[i] = st->ei_slot[i]->tunnel;
+		st->ei[i]->hash.usr = tun[i]; /* survives the partition below */
+	}
+	ok = fh_esp_inbound(st->dp->esp[st->worker], st->ei, sas, n, nh, why);
+	for (uint16_t i = ok; i < n; i++)
+		drop(st, st->ei[i], esp_drop_reason(why[i]));
+	for (uint16_t i = 0; i < ok; i++)
+		esp_in_done(st, st->ei[i], (uint16_t)st->ei[i]->hash.usr);
+}
+
+/* ESP to one of our addresses: find the SA by SPI and queue for decryption. */
+void fh_stage_esp_queue(struct fh_stage *st, struct rte_mbuf *m)
+{
+	const uint8_t *ip = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t off = (uint32_t)(ip[0] & 0x0f) * 4 + (ip[9] == IPPROTO_UDP ? 8 : 0), spi;
+	const struct fh_dp_sa_slot *s;
+
+	/* classify checked that the ESP header is there */
+	memcpy(&spi, ip + off, 4);
+	s = fh_dp_sa_find(st->t, rte_be_to_cpu_32(spi));
+	if (s == NULL || spi == 0 || (ip[9] == IPPROTO_UDP) != s->sa->udp_encap) {
+		drop(st, m, FH_CTR_DROP_NO_SA);
+		return;
+	}
+	st->ei[st->n_ei] = m;
+	st->ei_slot[st->n_ei++] = s;
+	if (st->n_ei == FH_ESP_BURST_MAX)
+		fh_stage_esp_in(st);
+}
