@@ -272,12 +272,122 @@ static int config_replace(FILE *out, bool json, int argc, char **argv, void *ctx
 	return 0;
 }
 
+/* IOS spells transforms "esp-256-aes esp-sha-hmac" in this output. */
+static const char *ios_encr(uint8_t e)
+{
+	switch (e) {
+	case FH_ENCR_AES_CBC_128: return "esp-aes";
+	case FH_ENCR_AES_CBC_192: return "esp-192-aes";
+	case FH_ENCR_AES_CBC_256: return "esp-256-aes";
+	case FH_ENCR_AES_GCM_128: return "esp-gcm";
+	case FH_ENCR_AES_GCM_256: return "esp-gcm 256";
+	default: return "esp-null";
+	}
+}
+
+static void ip4(uint32_t a, char *b)
+{
+	fh_ip4_str(a, b, 16);
+}
+
+static void sa_block(FILE *out, const char *dir, const struct fh_sa *sa, const struct fh_cfg_static_sa *c)
+{
+	fprintf(out, "     %s esp sas:\n", dir);
+	if (sa == NULL)
+		return;
+	fprintf(out, "      spi: 0x%08X(%u)\n", sa->spi, sa->spi);
+	fprintf(out, "        transform: %s %s ,\n", ios_encr(sa->encr),
+		sa->integ == FH_INTEG_NONE ? "" : fh_esp_integ_name(sa->integ));
+	fprintf(out, "        in use settings ={%s%s%s, }\n", sa->mode == FH_ESP_TUNNEL ? "Tunnel" : "Transport",
+		sa->udp_encap ? " UDP-Encaps" : "", sa->esn ? " ESN" : "");
+	fprintf(out, "        sa timing: remaining key lifetime: manual key (no expiry)\n");
+	fprintf(out, "        IV size: %u bytes\n", sa->iv_len);
+	fprintf(out, "        replay detection support: %s%s\n", sa->rp.win ? "Y" : "N",
+		sa->dir == FH_SA_IN && sa->rp.win ? "" : "");
+	if (sa->dir == FH_SA_IN)
+		fprintf(out, "        replay window size: %u\n", c->replay_window);
+	fprintf(out, "        Status: ACTIVE(ACTIVE)\n\n");
+}
+
+static int show_crypto_ipsec_sa(FILE *out, bool json, int argc, char **argv, void *ctx)
+{
+	struct fh_app *app = APP(ctx);
+
+	(void)argc;
+	(void)argv;
+	if (json)
+		fputc('[', out);
+	for (uint32_t i = 0; i < app->n_sas; i++) {
+		const struct fh_app_sa *p = &app->sas[i];
+		const struct fh_sa *in = p->in, *o = p->out;
+		const struct fh_cfg_iface *tun = &app->cfg->iface[p->cfg.if_idx];
+		const struct fh_cfg_iface *src = tun->source_idx >= 0 ? &app->cfg->iface[tun->source_idx] : NULL;
+		char l[16], r[16];
+		uint64_t enc = o ? o->st.pkts : 0, dec = in ? in->st.pkts : 0;
+		uint64_t rerr = in ? in->st.auth_fail + in->st.replay + in->st.errors : 0, serr = o ? o->st.errors : 0;
+		int ti = app->tun_of_if[p->cfg.if_idx];
+		uint32_t mtu = ti >= 0 ? app->dp.tables->tun[ti].mtu : 0;
+		bool gre = tun->tunnel_mode == FH_TUN_GRE;
+
+		ip4(p->src, l);
+		ip4(p->dst, r);
+		if (json) {
+			fprintf(out,
+				"%s{\"interface\":\"%s\",\"local\":\"%s\",\"remote\":\"%s\",\"mode\":\"%s\","
+				"\"encaps\":%lu,\"decaps\":%lu,\"send-errors\":%lu,\"recv-errors\":%lu,"
+				"\"auth-failures\":%lu,\"replay-failures\":%lu,\"plaintext-mtu\":%u,"
+				"\"inbound-spi\":%u,\"outbound-spi\":%u,\"transform\":\"%s %s\",\"keying\":\"manual\"}",
+				i ? "," : "", tun->hdr.name, l, r, gre ? "gre" : "ipsec", (unsigned long)enc, (unsigned long)dec,
+				(unsigned long)serr, (unsigned long)rerr, (unsigned long)(in ? in->st.auth_fail : 0),
+				(unsigned long)(in ? in->st.replay : 0), mtu, p->cfg.spi_in, p->cfg.spi_out,
+				ios_encr(p->cfg.encr), p->cfg.integ == FH_INTEG_NONE ? "" : fh_esp_integ_name(p->cfg.integ));
+			continue;
+		}
+		fprintf(out, "\ninterface: %s\n    Crypto map tag: %s-head-0, local addr %s\n\n", tun->hdr.name,
+			tun->hdr.name, l);
+		fprintf(out, "   protected vrf: (none)\n");
+		if (gre) {
+			fprintf(out, "   local  ident (addr/mask/prot/port): (%s/255.255.255.255/47/0)\n", l);
+			fprintf(out, "   remote ident (addr/mask/prot/port): (%s/255.255.255.255/47/0)\n", r);
+		} else {
+			fprintf(out, "   local  ident (addr/mask/prot/port): (0.0.0.0/0.0.0.0/0/0)\n");
+			fprintf(out, "   remote ident (addr/mask/prot/port): (0.0.0.0/0.0.0.0/0/0)\n");
+		}
+		fprintf(out, "   current_peer %s port %u\n     PERMIT, flags={origin_is_acl,}\n", r,
+			p->cfg.udp_encap ? 4500 : 500);
+		fprintf(out, "    #pkts encaps: %lu, #pkts encrypt: %lu, #pkts digest: %lu\n", (unsigned long)enc,
+			(unsigned long)enc, (unsigned long)enc);
+		fprintf(out, "    #pkts decaps: %lu, #pkts decrypt: %lu, #pkts verify: %lu\n", (unsigned long)dec,
+			(unsigned long)dec, (unsigned long)dec);
+		fprintf(out, "    #pkts compressed: 0, #pkts decompressed: 0\n");
+		fprintf(out, "    #pkts not compressed: 0, #pkts compr. failed: 0\n");
+		fprintf(out, "    #pkts not decompressed: 0, #pkts decompress failed: 0\n");
+		fprintf(out, "    #send errors %lu, #recv errors %lu\n", (unsigned long)serr, (unsigned long)rerr);
+		fprintf(out, "    #pkts verify failed: %lu, #pkts replay failed: %lu\n\n",
+			(unsigned long)(in ? in->st.auth_fail : 0), (unsigned long)(in ? in->st.replay : 0));
+		fprintf(out, "     local crypto endpt.: %s, remote crypto endpt.: %s\n", l, r);
+		fprintf(out, "     plaintext mtu %u, path mtu %u, ip mtu %u, ip mtu idb %s\n", mtu,
+			src && src->kind == FH_IF_PHYSICAL ? src->mtu : 1500, src && src->kind == FH_IF_PHYSICAL ? src->mtu : 1500,
+			src ? src->hdr.name : "-");
+		fprintf(out, "     current outbound spi: 0x%08X(%u)\n     PFS (Y/N): N, DH group: none\n\n", p->cfg.spi_out,
+			p->cfg.spi_out);
+		sa_block(out, "inbound", in, &p->cfg);
+		fprintf(out, "     inbound ah sas:\n\n     inbound pcp sas:\n\n");
+		sa_block(out, "outbound", o, &p->cfg);
+		fprintf(out, "     outbound ah sas:\n\n     outbound pcp sas:\n");
+	}
+	if (json)
+		fputs("]\n", out);
+	return 0;
+}
+
 static int help(FILE *out, bool json, int argc, char **argv, void *ctx);
 
 const struct fh_ctl_cmd fh_commands[] = {
 	{"show ip interface brief", "interfaces, addresses and states", show_ip_int_brief},
 	{"show running-config", "the running config as normalized YAML", show_running},
 	{"show counters", "data-plane, control-plane and port counters", show_counters},
+	{"show crypto ipsec sa", "IPsec SAs with counters, SPIs, transforms, MTUs", show_crypto_ipsec_sa},
 	{"show version", "version and uptime", show_version},
 	{"show debugging", "debug categories that are on", show_debugging},
 	{"clear counters", "zero every counter", clear_counters},
