@@ -168,6 +168,75 @@ static void handle_icmp(struct fh_app *app, struct rte_mbuf *m, int pi)
 	send_reply(app, m, FH_TX_FRAME, FH_CC_ICMP_ECHO_REPLIES);
 }
 
+/* ICMP errors the workers asked for: at most FH_ICMP_ERR_PER_S a second (RFC 1812 4.3.2.8). */
+#define FH_ICMP_ERR_PER_S 100
+
+static void handle_icmp_err(struct fh_app *app, struct rte_mbuf *orig)
+{
+	const uint8_t *o = rte_pktmbuf_mtod(orig, const uint8_t *);
+	uint32_t info = orig->hash.fdir.hi, olen = rte_pktmbuf_data_len(orig);
+	uint32_t quote = (uint32_t)(o[0] & 0x0f) * 4 + 8, osrc, src = 0;
+	uint64_t now = rte_get_timer_cycles(), hz = rte_get_timer_hz();
+	const struct fh_nh *nh;
+	struct rte_ipv4_hdr *ip;
+	struct rte_icmp_hdr *icmp;
+	struct rte_mbuf *m;
+	uint8_t len8;
+
+	if (now - app->icmp_err_window > hz) {
+		app->icmp_err_window = now;
+		app->icmp_err_sent = 0;
+	}
+	bool about_icmp_error;
+
+	memcpy(&osrc, o + 12, 4);
+	osrc = rte_be_to_cpu_32(osrc);
+	/* the ICMP type sits right after the original header; 0 and 8 are echo, the rest errors */
+	about_icmp_error = o[9] == IPPROTO_ICMP && olen > quote - 8 && o[quote - 8] != 0 && o[quote - 8] != 8;
+	/* RFC 1812 4.3.2.7: never about ICMP errors, broadcasts or multicasts */
+	if (app->icmp_err_sent >= FH_ICMP_ERR_PER_S || about_icmp_error || osrc == 0 || (osrc >> 28) >= 14) {
+		app->cc[FH_CC_ICMP_ERR_SUPPRESSED]++;
+		rte_pktmbuf_free(orig);
+		return;
+	}
+	/* from the address of the interface facing the sender */
+	nh = fh_fib_lookup(app->dp.tables->fib, osrc);
+	if (nh != NULL && nh->if_idx >= 0)
+		fh_iface_addr(&app->ifs, nh->if_idx, &src, &len8);
+	m = src != 0 ? rte_pktmbuf_alloc(app->pool) : NULL;
+	if (m == NULL) {
+		app->cc[FH_CC_ICMP_ERR_SUPPRESSED]++;
+		rte_pktmbuf_free(orig);
+		return;
+	}
+	if (quote > olen)
+		quote = olen;
+	ip = (struct rte_ipv4_hdr *)rte_pktmbuf_append(m, (uint16_t)(20 + 8 + quote));
+	if (ip == NULL) {
+		rte_pktmbuf_free(m);
+		rte_pktmbuf_free(orig);
+		return;
+	}
+	icmp = (struct rte_icmp_hdr *)(ip + 1);
+	memset(ip, 0, 28);
+	ip->version_ihl = 0x45;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(28 + quote));
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_ICMP;
+	ip->src_addr = rte_cpu_to_be_32(src);
+	ip->dst_addr = rte_cpu_to_be_32(osrc);
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	icmp->icmp_type = (uint8_t)(info >> 24);
+	icmp->icmp_code = (uint8_t)(info >> 16);
+	/* type 3 code 4: the next-hop MTU in the low half of the second word (RFC 1191) */
+	icmp->icmp_seq_nb = rte_cpu_to_be_16((uint16_t)info);
+	memcpy(icmp + 1, o, quote);
+	icmp->icmp_cksum = (uint16_t)~rte_raw_cksum(icmp, 8 + quote);
+	rte_pktmbuf_free(orig);
+	app->icmp_err_sent++;
+	send_reply(app, m, FH_TX_ROUTE, FH_CC_ICMP_ERR_SENT);
+}
+
 static void handle_punts(struct fh_app *app, unsigned int *n_out)
 {
 	struct rte_mbuf *m[PUNT_BURST];
@@ -176,6 +245,10 @@ static void handle_punts(struct fh_app *app, unsigned int *n_out)
 	for (unsigned int i = 0; i < n; i++) {
 		int pi = port_index(app, m[i]->port);
 
+		if (m[i]->hash.usr == FH_PUNT_ICMP_ERR) {
+			handle_icmp_err(app, m[i]);
+			continue;
+		}
 		if (m[i]->hash.usr == FH_PUNT_ICMP_IP) {
 			handle_icmp(app, m[i], -1);
 			continue;

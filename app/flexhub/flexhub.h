@@ -41,6 +41,8 @@ enum fh_ctl_ctr {
 	FH_CC_ARP_REQUESTS,
 	FH_CC_ARP_LEARNED,
 	FH_CC_NHRP_UNHANDLED,
+	FH_CC_ICMP_ERR_SENT,
+	FH_CC_ICMP_ERR_SUPPRESSED,
 	FH_CC_RELOAD_OK,
 	FH_CC_RELOAD_FAILED,
 	FH_CC_MAX,
@@ -70,6 +72,8 @@ struct fh_app {
 	uint32_t n_neigh;
 	uint64_t neigh_asked[FH_NEIGH_MAX]; /* rate limit of ARP requests, by cache slot order */
 	uint32_t asked_ip[FH_NEIGH_MAX];
+	uint64_t icmp_err_window; /* timer cycles when the current second began */
+	uint32_t icmp_err_sent;
 	int eal_argc;
 	char **eal_argv;      /* the strings given to EAL, ours to free */
 	char **eal_argv_list; /* the array EAL was given (it permutes it) */

@@ -20,6 +20,8 @@ static const char *const cc_names[FH_CC_MAX] = {
 	[FH_CC_ARP_REQUESTS] = "arp-requests",
 	[FH_CC_ARP_LEARNED] = "arp-learned",
 	[FH_CC_NHRP_UNHANDLED] = "nhrp-not-running",
+	[FH_CC_ICMP_ERR_SENT] = "icmp-errors-sent",
+	[FH_CC_ICMP_ERR_SUPPRESSED] = "icmp-errors-suppressed",
 	[FH_CC_RELOAD_OK] = "config-reloads",
 	[FH_CC_RELOAD_FAILED] = "config-reload-failures",
 };

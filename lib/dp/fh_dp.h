@@ -85,6 +85,8 @@ enum fh_punt_kind {
 	FH_PUNT_ROUTING,
 	FH_PUNT_ICMP_IP,   /* an IP packet for us out of a tunnel (no Ethernet) */
 	FH_PUNT_NHRP,
+	FH_PUNT_ICMP_ERR,  /* a dropped IP packet whose sender gets an ICMP error: hash.fdir.hi
+			    * holds type << 24 | code << 16 | next-hop MTU */
 };
 
 /* What the control lcore puts on a worker's TX ring (mbuf->hash.usr). */

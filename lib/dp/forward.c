@@ -60,6 +60,15 @@ static bool ip_valid(struct rte_mbuf *m)
 	return true;
 }
 
+/* Dropped, and its sender told why (RFC 1812 4.3.2): the control lcore builds the ICMP error. */
+static void drop_icmp(struct fh_stage *st, struct rte_mbuf *m, enum fh_dp_ctr c, uint8_t type, uint8_t code,
+		      uint16_t mtu)
+{
+	count(st->ctr, c, 1);
+	m->hash.fdir.hi = (uint32_t)type << 24 | (uint32_t)code << 16 | mtu;
+	fh_stage_punt(st, m, FH_PUNT_ICMP_ERR);
+}
+
 void fh_stage_punt(struct fh_stage *st, struct rte_mbuf *m, enum fh_punt_kind kind)
 {
 	m->hash.usr = (uint32_t)kind;
@@ -137,9 +146,13 @@ static void tunnel_in(struct fh_stage *st, struct rte_mbuf *m, uint16_t ti)
 		return;
 	}
 	if (tot > tun->mtu) {
-		/* fragmentation is not done here: DF or not, too big is dropped (ICMP comes with the
-		 * control-plane ICMP errors) */
-		drop(st, m, FH_CTR_DROP_MTU);
+		/* DF: "fragmentation needed" with the tunnel's MTU, so the sender's PMTU discovery
+		 * adapts (RFC 1191). Without DF the packet would be fragmented before encryption,
+		 * which is not done yet: dropped and counted the same. */
+		if (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG))
+			drop_icmp(st, m, FH_CTR_DROP_MTU, 3, 4, tun->mtu);
+		else
+			drop(st, m, FH_CTR_DROP_MTU);
 		return;
 	}
 	ttl_dec(ip);
@@ -207,7 +220,7 @@ void fh_stage_forward(struct fh_stage *st, struct rte_mbuf *m)
 		return;
 	}
 	if (ip->time_to_live <= 1) {
-		drop(st, m, FH_CTR_DROP_TTL);
+		drop_icmp(st, m, FH_CTR_DROP_TTL, 11, 0, 0); /* time exceeded in transit */
 		return;
 	}
 	dst = rte_be_to_cpu_32(ip->dst_addr);

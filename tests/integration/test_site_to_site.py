@@ -12,9 +12,9 @@ from fh import ROOT, Daemon, Lab, can_use_netns, run
 pytestmark = pytest.mark.skipif(can_use_netns() is not None, reason=str(can_use_netns()))
 
 
-def ping(ns, addr, count=3, size=56, timeout=2):
+def ping(ns, addr, count=3, size=56, timeout=2, extra=()):
     return run(["ip", "netns", "exec", ns, "ping", "-c", str(count), "-i", "0.2", "-W", str(timeout), "-s", str(size),
-                addr], check=False)
+                *extra, addr], check=False)
 
 
 @pytest.fixture(scope="module")
@@ -57,10 +57,25 @@ def test_big_packets_up_to_the_tunnel_mtu(s2s):
     mtu = sa["plaintext-mtu"]
     # GRE (24) + ESP with aes-cbc-256/sha1 over a 1500-byte path
     assert 1380 <= mtu <= 1420, mtu
-    assert ping(la, "10.20.2.2", count=2, size=mtu - 28).returncode == 0
-    before = ra.counters()["dataplane"]["drop-too-big"]
-    assert ping(la, "10.20.2.2", count=1, size=mtu - 28 + 1, timeout=1).returncode != 0
-    assert ra.counters()["dataplane"]["drop-too-big"] == before + 1
+    assert ping(la, "10.20.2.2", count=2, size=mtu - 28, extra=("-M", "do")).returncode == 0
+    before = ra.counters()
+    r = ping(la, "10.20.2.2", count=1, size=mtu - 28 + 1, timeout=1, extra=("-M", "do"))
+    assert r.returncode != 0
+    # DF set: RouterA answers "fragmentation needed" with the tunnel's MTU (RFC 1191)
+    assert f"Frag needed and DF set (mtu = {mtu})" in r.stdout, r.stdout
+    after = ra.counters()
+    assert after["dataplane"]["drop-too-big"] == before["dataplane"]["drop-too-big"] + 1
+    assert after["control"]["icmp-errors-sent"] == before["control"]["icmp-errors-sent"] + 1
+
+
+def test_ttl_expiry_is_reported(s2s):
+    lab, ra, rb, la, lb = s2s
+    r = ping(la, "10.20.2.2", count=1, timeout=1, extra=("-t", "1"))
+    assert "From 10.10.1.10" in r.stdout and "Time to live exceeded" in r.stdout, r.stdout
+    # TTL 2 expires at RouterB, which answers through the tunnel from its Tunnel0 side
+    r = ping(la, "10.20.2.2", count=1, timeout=1, extra=("-t", "2"))
+    assert "Time to live exceeded" in r.stdout, r.stdout
+    assert rb.counters()["dataplane"]["drop-ttl-expired"] >= 1
 
 
 def test_show_crypto_ipsec_sa(s2s):
