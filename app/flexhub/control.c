@@ -74,6 +74,9 @@ static void neigh_learn(struct fh_app *app, int pi, uint32_t ip, const struct rt
 
 	if (!on_link(app, pi, ip) || rte_is_zero_ether_addr(mac) || rte_is_multicast_ether_addr(mac))
 		return;
+	for (i = 0; i < app->n_static_neigh; i++)
+		if (app->neigh[i].ip == ip)
+			return; /* static entries win */
 	for (i = 0; i < app->n_neigh; i++)
 		if (app->neigh[i].ip == ip && app->neigh[i].port == (uint16_t)pi) {
 			if (rte_is_same_ether_addr(&app->neigh[i].mac, mac))

@@ -58,17 +58,20 @@ int fh_eal_build_args(const struct fh_config *cfg, int extra_argc, char **extra_
 	v[n++] = strdup("flexhub");
 	if (!has_arg(cfg, extra_argc, extra_argv, "-l", "--lcores") && !has_arg(cfg, extra_argc, extra_argv, "-c", NULL))
 		v[n++] = lcore_map(cfg->dataplane.workers + 1);
+	bool in_memory = false;
+
 	if (!cfg->dataplane.hugepages) {
 		v[n++] = strdup("--no-huge");
 	} else if (!has_arg(cfg, extra_argc, extra_argv, "--huge-dir", "--in-memory")) {
 		v[n++] = strdup("--in-memory");
+		in_memory = true;
 	}
 	if (!has_arg(cfg, extra_argc, extra_argv, "-m", "--socket-mem")) {
 		snprintf(buf, sizeof(buf), "-m%u", cfg->dataplane.memory_mb);
 		v[n++] = strdup(buf);
 	}
 	/* one runtime directory per process, so several daemons (hub and spokes) share a host */
-	if (!has_arg(cfg, extra_argc, extra_argv, "--file-prefix", "--in-memory") && !cfg->dataplane.hugepages) {
+	if (!in_memory && !has_arg(cfg, extra_argc, extra_argv, "--file-prefix", "--in-memory")) {
 		snprintf(buf, sizeof(buf), "--file-prefix=flexhub-%d", (int)getpid());
 		v[n++] = strdup(buf);
 	}

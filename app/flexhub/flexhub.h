@@ -70,6 +70,7 @@ struct fh_app {
 	uint32_t fib_generation;
 	struct fh_dp_neigh neigh[FH_NEIGH_MAX];
 	uint32_t n_neigh;
+	uint32_t n_static_neigh; /* the first entries, from the config's ip arp */
 	uint64_t neigh_asked[FH_NEIGH_MAX]; /* rate limit of ARP requests, by cache slot order */
 	uint32_t asked_ip[FH_NEIGH_MAX];
 	uint64_t icmp_err_window; /* timer cycles when the current second began */

@@ -215,6 +215,31 @@ static struct fh_fib *build_fib(struct fh_app *app)
 	return fib;
 }
 
+/* Static entries from the config first; learned ones for other addresses after them. */
+static void static_neigh(struct fh_app *app)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < app->cfg->n_arp && n < FH_NEIGH_MAX; i++) {
+		const struct fh_cfg_arp *a = &app->cfg->arp[i];
+
+		app->neigh[n].ip = a->address;
+		app->neigh[n].port = (uint16_t)app->ifs.v[a->if_idx].port;
+		memcpy(app->neigh[n].mac.addr_bytes, a->mac_bytes, 6);
+		n++;
+	}
+	for (uint32_t i = app->n_static_neigh; i < app->n_neigh && n < FH_NEIGH_MAX; i++) {
+		bool shadowed = false;
+
+		for (uint32_t j = 0; j < app->cfg->n_arp; j++)
+			shadowed |= app->neigh[i].ip == app->cfg->arp[j].address;
+		if (!shadowed)
+			app->neigh[n++] = app->neigh[i];
+	}
+	app->n_neigh = n;
+	app->n_static_neigh = app->cfg->n_arp < FH_NEIGH_MAX ? app->cfg->n_arp : FH_NEIGH_MAX;
+}
+
 static void fill_neigh(const struct fh_app *app, struct fh_dp_tables *t)
 {
 	memset(t->neigh, 0, sizeof(t->neigh));
@@ -309,6 +334,7 @@ int fh_publish_tables(struct fh_app *app)
 		t->sa_in[h].tunnel = (uint16_t)(app->tun_of_if[app->sas[s].cfg.if_idx] < 0 ? 0
 											    : app->tun_of_if[app->sas[s].cfg.if_idx]);
 	}
+	static_neigh(app);
 	fill_neigh(app, t);
 	t->fib = build_fib(app);
 	if (t->fib == NULL) {

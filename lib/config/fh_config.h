@@ -323,6 +323,16 @@ struct fh_cfg_route {
 	int if_idx;
 };
 
+/* arp <address> <mac> arpa: a static neighbour (labs, benchmarks, peers that do not answer ARP) */
+struct fh_cfg_arp {
+	struct fh_pos pos;
+	uint32_t address;
+	char mac[24];
+	char interface[FH_NAME_MAX];
+	uint8_t mac_bytes[6];
+	int if_idx;
+};
+
 /* Manually keyed SA pair bound to a tunnel (tests and benchmarks; IKEv2 installs the same objects). */
 struct fh_cfg_static_sa {
 	struct fh_named hdr;
@@ -396,6 +406,8 @@ struct fh_config {
 	uint32_t n_acl;
 	struct fh_cfg_route *route;
 	uint32_t n_route;
+	struct fh_cfg_arp *arp;
+	uint32_t n_arp;
 	struct fh_cfg_iface *iface;
 	uint32_t n_iface;
 	struct fh_cfg_router *router;

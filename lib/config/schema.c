@@ -349,6 +349,16 @@ static const struct fh_key k_route[] = {
 	{0},
 };
 
+static const struct fh_key k_arp[] = {
+	{.name = "address", .type = FH_K_IPV4, .off = OFF(fh_cfg_arp, address), .flags = FH_F_REQUIRED,
+	 .doc = "Neighbour's IPv4 address."},
+	{.name = "mac", .type = FH_K_STR, .off = OFF(fh_cfg_arp, mac), .size = SZ(fh_cfg_arp, mac), .flags = FH_F_REQUIRED,
+	 .doc = "Its MAC: aa:bb:cc:dd:ee:ff or IOS aabb.ccdd.eeff."},
+	{.name = "interface", .type = FH_K_STR, .off = OFF(fh_cfg_arp, interface), .size = SZ(fh_cfg_arp, interface),
+	 .flags = FH_F_REQUIRED, .doc = "Physical interface it is on."},
+	{0},
+};
+
 static const struct fh_key k_router[] = {
 	{.name = "as", .type = FH_K_U32, .off = OFF(fh_cfg_router, as), .min = 0, .max = 4294967295u, .dflt = "0",
 	 .doc = "Autonomous system (EIGRP, BGP); OSPF process id."},
@@ -433,6 +443,9 @@ static const struct fh_key k_ip[] = {
 	 .cnt_off = OFF(fh_config, n_acl), .sub = k_acl, .doc = "\"ip access-list standard NAME\"."},
 	{.name = "routes", .type = FH_K_LIST, .off = OFF(fh_config, route), .size = sizeof(struct fh_cfg_route),
 	 .cnt_off = OFF(fh_config, n_route), .sub = k_route, .flags = FH_F_OBJLIST, .doc = "\"ip route\": static routes."},
+	{.name = "arp", .type = FH_K_LIST, .off = OFF(fh_config, arp), .size = sizeof(struct fh_cfg_arp),
+	 .cnt_off = OFF(fh_config, n_arp), .sub = k_arp, .flags = FH_F_OBJLIST,
+	 .doc = "\"arp A.B.C.D MAC arpa\": static neighbours (learned ones never replace them)."},
 	{0},
 };
 

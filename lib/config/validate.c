@@ -518,6 +518,33 @@ static void check_routes(struct vctx *v)
 	}
 }
 
+static bool parse_mac(const char *s, uint8_t m[6])
+{
+	unsigned int b[6];
+	char tail;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) == 6 ||
+	    sscanf(s, "%2x%2x.%2x%2x.%2x%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) == 6) {
+		for (int i = 0; i < 6; i++)
+			m[i] = (uint8_t)b[i];
+		return true;
+	}
+	return false;
+}
+
+static void check_arp(struct vctx *v)
+{
+	for (uint32_t i = 0; i < v->cfg->n_arp; i++) {
+		struct fh_cfg_arp *a = &v->cfg->arp[i];
+
+		if (!parse_mac(a->mac, a->mac_bytes) || (a->mac_bytes[0] & 1))
+			VERR(v, a->mac, "arp: '%s' is not a unicast MAC (aa:bb:cc:dd:ee:ff or aabb.ccdd.eeff)", a->mac);
+		a->if_idx = fh_config_iface_find(v->cfg, a->interface);
+		if (a->if_idx < 0 || v->cfg->iface[a->if_idx].kind != FH_IF_PHYSICAL)
+			VERR(v, a->interface, "arp: '%s' is not a physical interface", a->interface);
+	}
+}
+
 static void check_routers(struct vctx *v)
 {
 	for (uint32_t i = 0; i < v->cfg->n_router; i++) {
@@ -696,5 +723,6 @@ void fh_config_validate(struct fh_config *cfg, struct fh_cfg_errs *errs)
 	check_aaa(&v);
 	check_pools(&v);
 	check_routes(&v);
+	check_arp(&v);
 	check_routers(&v);
 }

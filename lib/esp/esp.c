@@ -230,12 +230,13 @@ struct in_meta {
 	uint64_t seq;
 };
 
+/* i: the packet's slot (scratch buffers), k: where its op goes in the packed array */
 static enum fh_esp_err in_prepare(struct fh_esp_lcore *lc, struct rte_mbuf *m, struct fh_sa *sa, uint16_t i,
-				  struct in_meta *mt)
+				  uint16_t k, struct in_meta *mt)
 {
 	uint8_t *ip = rte_pktmbuf_mtod(m, uint8_t *);
 	uint32_t len = rte_pktmbuf_data_len(m), tot, payload, min;
-	struct fh_crypto_op *op = &lc->ops[i];
+	struct fh_crypto_op *op = &lc->ops[k];
 	uint8_t *esp, *ct, *icv;
 
 	if (m->nb_segs != 1)
@@ -336,26 +337,23 @@ uint16_t fh_esp_inbound(struct fh_esp_lcore *lc, struct rte_mbuf *m[], struct fh
 			uint8_t next_hdr[], uint8_t why[])
 {
 	struct in_meta mt[FH_ESP_BURST_MAX];
-	struct fh_crypto_op tmp[FH_ESP_BURST_MAX];
 	uint16_t idx[FH_ESP_BURST_MAX], k = 0;
 
 	if (n > FH_ESP_BURST_MAX)
 		n = FH_ESP_BURST_MAX;
+	/* ops are packed as they are prepared: one engine call for those that passed the checks */
 	for (uint16_t i = 0; i < n; i++) {
 		next_hdr[i] = 0;
-		why[i] = (uint8_t)in_prepare(lc, m[i], sa[i], i, &mt[i]);
+		why[i] = (uint8_t)in_prepare(lc, m[i], sa[i], i, k, &mt[i]);
 		if (why[i] == FH_ESP_OK)
 			idx[k++] = i;
 	}
-	/* one engine call for the burst: pack the ops that passed the checks */
-	for (uint16_t j = 0; j < k; j++)
-		tmp[j] = lc->ops[idx[j]];
 	if (k > 0)
-		lc->eng->process(lc->eng_ctx, FH_CRYPTO_DECRYPT, tmp, k);
+		lc->eng->process(lc->eng_ctx, FH_CRYPTO_DECRYPT, lc->ops, k);
 	for (uint16_t j = 0; j < k; j++) {
 		uint16_t i = idx[j];
 
-		why[i] = (uint8_t)in_finish(m[i], sa[i], &mt[i], tmp[j].status, &next_hdr[i]);
+		why[i] = (uint8_t)in_finish(m[i], sa[i], &mt[i], lc->ops[j].status, &next_hdr[i]);
 	}
 	for (uint16_t i = 0; i < n; i++) {
 		if (why[i] == FH_ESP_ERR_AUTH)
@@ -371,13 +369,13 @@ uint16_t fh_esp_inbound(struct fh_esp_lcore *lc, struct rte_mbuf *m[], struct fh
 /* ---- outbound ---- */
 
 static enum fh_esp_err out_prepare(struct fh_esp_lcore *lc, struct rte_mbuf *m, struct fh_sa *sa, uint16_t i,
-				   uint8_t **icv_pos)
+				   uint16_t k, uint8_t **icv_pos)
 {
 	bool tunnel = sa->mode == FH_ESP_TUNNEL;
 	uint8_t *ip = rte_pktmbuf_mtod(m, uint8_t *);
 	uint32_t hlen = (uint32_t)(ip[0] & 0x0f) * 4, len = rte_pktmbuf_data_len(m);
 	uint32_t L, pad, head, udp = sa->udp_encap ? 8 : 0;
-	struct fh_crypto_op *op = &lc->ops[i];
+	struct fh_crypto_op *op = &lc->ops[k];
 	uint8_t nh, tos, *trailer, *esp, *ct, *outer;
 	uint64_t seq;
 
@@ -466,34 +464,34 @@ static enum fh_esp_err out_prepare(struct fh_esp_lcore *lc, struct rte_mbuf *m, 
 uint16_t fh_esp_outbound(struct fh_esp_lcore *lc, struct rte_mbuf *m[], struct fh_sa *sa[], uint16_t n,
 			 uint8_t why[])
 {
-	struct fh_crypto_op tmp[FH_ESP_BURST_MAX];
 	uint8_t *icv_pos[FH_ESP_BURST_MAX];
 	uint16_t idx[FH_ESP_BURST_MAX], k = 0;
+	bool need_iv = false;
 
 	if (n > FH_ESP_BURST_MAX)
 		n = FH_ESP_BURST_MAX;
-	/* one call to the DRBG per burst, not per packet */
-	if (RAND_bytes(&lc->iv[0][0], (int)(16 * n)) != 1)
+	for (uint16_t i = 0; i < n; i++)
+		need_iv |= sa[i]->iv_len != 0 && !fh_crypto_is_aead(sa[i]->encr);
+	/* CBC IVs: one call to the DRBG per burst, not per packet (GCM uses the sequence number) */
+	if (need_iv && RAND_bytes(&lc->iv[0][0], (int)(16 * n)) != 1)
 		memset(lc->iv, 0, sizeof(lc->iv[0]) * n); /* only reached if OpenSSL's DRBG is broken */
 	for (uint16_t i = 0; i < n; i++) {
-		why[i] = (uint8_t)out_prepare(lc, m[i], sa[i], i, &icv_pos[i]);
+		why[i] = (uint8_t)out_prepare(lc, m[i], sa[i], i, k, &icv_pos[i]);
 		if (why[i] == FH_ESP_OK)
 			idx[k++] = i;
 	}
-	for (uint16_t j = 0; j < k; j++)
-		tmp[j] = lc->ops[idx[j]];
 	if (k > 0)
-		lc->eng->process(lc->eng_ctx, FH_CRYPTO_ENCRYPT, tmp, k);
+		lc->eng->process(lc->eng_ctx, FH_CRYPTO_ENCRYPT, lc->ops, k);
 	for (uint16_t j = 0; j < k; j++) {
 		uint16_t i = idx[j];
 
-		if (tmp[j].status != FH_CRYPTO_OK) {
+		if (lc->ops[j].status != FH_CRYPTO_OK) {
 			why[i] = FH_ESP_ERR_CRYPTO;
 			continue;
 		}
-		memcpy(icv_pos[i], tmp[j].icv, sa[i]->icv_len);
+		memcpy(icv_pos[i], lc->ops[j].icv, sa[i]->icv_len);
 		__atomic_fetch_add(&sa[i]->st.pkts, 1, __ATOMIC_RELAXED);
-		__atomic_fetch_add(&sa[i]->st.bytes, tmp[j].cipher_len, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&sa[i]->st.bytes, lc->ops[j].cipher_len, __ATOMIC_RELAXED);
 	}
 	for (uint16_t i = 0; i < n; i++)
 		if (why[i] != FH_ESP_OK)

@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# Data-plane benchmark: flexhub between two net_memif links driven by flexhub-gen, next to the
+# crypto floor (the same ESP cipher+ICV work with no packet I/O) measured in the same run.
+#
+#   scripts/bench/run.sh [--seconds N] [--sizes "64 512 1420 imix"] [--no-hugepages] [--out FILE]
+#
+# Encrypt: plaintext LAN frames in on GigabitEthernet2 -> GRE + ESP out of Tunnel0 on Gi1.
+# Decrypt: ESP (GRE inside) in on Gi1 -> plaintext out on Gi2 (replay window off: frames repeat).
+# One worker lcore, busy polling; the generator runs on the other core. Results are JSON lines
+# in the output file and a Markdown table on stdout. Hugepages are used when they can be had and
+# given back afterwards.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+SECONDS_EACH=5
+SIZES="64 512 1420 imix"
+HUGE=1
+OUT=$ROOT/build/bench-results.jsonl
+while (($#)); do
+  case $1 in
+    --seconds) SECONDS_EACH=$2; shift 2 ;;
+    --sizes) SIZES=$2; shift 2 ;;
+    --no-hugepages) HUGE=0; shift ;;
+    --out) OUT=$2; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+bash scripts/setup.sh >/dev/null
+GEN=$ROOT/build/app/flexhub-gen/flexhub-gen
+HUB=$ROOT/build/app/flexhub/flexhub
+WORK=$(mktemp -d /tmp/fh-bench.XXXXXX)
+HUGEDIR=$WORK/huge
+old_nr=$(cat /proc/sys/vm/nr_hugepages)
+hub_pid=
+
+cleanup() {
+  [[ -n $hub_pid ]] && kill "$hub_pid" 2>/dev/null && wait "$hub_pid" 2>/dev/null
+  if mountpoint -q "$HUGEDIR" 2>/dev/null; then umount "$HUGEDIR"; fi
+  echo "$old_nr" > /proc/sys/vm/nr_hugepages 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+MEMMODE="no hugepages (--no-huge)"
+if ((HUGE)); then
+  mkdir -p "$HUGEDIR"
+  echo 1024 > /proc/sys/vm/nr_hugepages 2>/dev/null || true
+  if [[ $(cat /proc/sys/vm/nr_hugepages) -ge 512 ]] && mount -t hugetlbfs none "$HUGEDIR" 2>/dev/null; then
+    MEMMODE="hugepages (2 MiB, $(cat /proc/sys/vm/nr_hugepages) pages)"
+  else
+    HUGE=0
+    echo "$old_nr" > /proc/sys/vm/nr_hugepages 2>/dev/null || true
+  fi
+fi
+if ((HUGE)); then
+  GEN_MEM=(--huge-dir "$HUGEDIR" --file-prefix fhb-gen -m 512)
+  HUB_MEM="hugepages: true
+  eal-args: [\"--huge-dir=$HUGEDIR\", \"--file-prefix=fhb-hub\", \"--no-shconf\"]"
+else
+  GEN_MEM=(--no-huge -m 1024 --file-prefix fhb-gen)
+  HUB_MEM="memory-mb: 1024
+  eal-args: [\"--no-shconf\"]"
+fi
+
+GEN_MAC_LAN=02:00:00:00:be:01 GEN_MAC_WAN=02:00:00:00:be:02
+HUB_MAC_WAN=02:00:00:00:f1:01 HUB_MAC_LAN=02:00:00:00:f1:02
+KEY_GCM=$(printf '11%.0s' $(seq 36)) KEY_CBC=$(printf '11%.0s' $(seq 32)) AKEY=$(printf '33%.0s' $(seq 32))
+
+hub_config() {  # encryption integrity [route: tunnel|plain]
+  local enc=$1 integ=$2 key=$KEY_CBC akeys="" via="interface: Tunnel0"
+  [[ ${3:-tunnel} == plain ]] && via="next-hop: 192.168.0.20"
+  [[ $enc == esp-gcm-256 ]] && key=$KEY_GCM
+  [[ $integ != none ]] && akeys="
+        integrity-key-in: \"$AKEY\"
+        integrity-key-out: \"$AKEY\""
+  cat <<EOF
+hostname: bench
+control-socket: $WORK/hub.sock
+dataplane:
+  workers: 1
+  idle-sleep-us: 0
+  mbufs: 16383
+  $HUB_MEM
+crypto:
+  ipsec:
+    static-sas:
+      BENCH:
+        interface: Tunnel0
+        spi-in: 0xa001
+        spi-out: 0xb001
+        encryption: $enc
+        integrity: $integ
+        replay-window: 0
+        encryption-key-in: "$key"
+        encryption-key-out: "$key"$akeys
+interfaces:
+  GigabitEthernet1:
+    device: net_memif0,role=client,socket=$WORK/wan.sock,id=0,mac=$HUB_MAC_WAN
+    ip-address: 192.168.0.10/24
+  GigabitEthernet2:
+    device: net_memif1,role=client,socket=$WORK/lan.sock,id=0,mac=$HUB_MAC_LAN
+    ip-address: 10.10.1.10/24
+  Tunnel0:
+    ip-address: 10.1.120.10/24
+    tunnel-source: GigabitEthernet1
+    tunnel-destination: 192.168.0.20
+ip:
+  routes:
+    - {prefix: 10.20.2.0/24, $via}
+    - {prefix: 10.10.2.0/24, next-hop: 10.10.1.1}
+  arp:
+    - {address: 192.168.0.20, mac: $GEN_MAC_WAN, interface: GigabitEthernet1}
+    - {address: 10.10.1.1, mac: $GEN_MAC_LAN, interface: GigabitEthernet2}
+EOF
+}
+
+# one measurement: mode (encrypt|decrypt), encryption, integrity, size
+measure() {
+  local dir=$1 enc=$2 integ=$3 size=$4 key=$KEY_CBC out tx rx
+  [[ $enc == esp-gcm-256 ]] && key=$KEY_GCM
+  hub_config "$enc" "$integ" "$([[ $dir == forward ]] && echo plain || echo tunnel)" > "$WORK/hub.yaml"
+  rm -f "$WORK"/*.sock
+  # generator port 0 sends, port 1 receives: encrypt = LAN -> WAN, decrypt = WAN -> LAN
+  if [[ $dir == encrypt || $dir == forward ]]; then
+    tx="net_memif0,role=server,socket=$WORK/lan.sock,id=0,mac=$GEN_MAC_LAN"
+    rx="net_memif1,role=server,socket=$WORK/wan.sock,id=0,mac=$GEN_MAC_WAN"
+    args=(--mode plain --dst-mac $HUB_MAC_LAN)
+  else
+    tx="net_memif0,role=server,socket=$WORK/wan.sock,id=0,mac=$GEN_MAC_WAN"
+    rx="net_memif1,role=server,socket=$WORK/lan.sock,id=0,mac=$GEN_MAC_LAN"
+    args=(--mode esp --gre --dst-mac $HUB_MAC_WAN --encr "$enc" --integ "$integ" --spi 0xa001 --key "$key" --auth-key "$AKEY")
+  fi
+  "$GEN" run "${args[@]}" --size "$size" --seconds "$SECONDS_EACH" -- -l 0 --no-pci --no-shconf --no-telemetry \
+    --log-level=lib.eal:error "${GEN_MEM[@]}" --vdev "$tx" --vdev "$rx" > "$WORK/gen.out" 2>"$WORK/gen.err" &
+  local gen_pid=$!
+  for _ in $(seq 50); do [[ -S $WORK/lan.sock && -S $WORK/wan.sock ]] && break; sleep 0.1; done
+  "$HUB" -c "$WORK/hub.yaml" >/dev/null 2>"$WORK/hub.err" &
+  hub_pid=$!
+  if [[ -n ${FH_BENCH_PERF:-} ]]; then
+    sleep 2
+    perf record -q -g -o "$FH_BENCH_PERF.$dir.$size.data" -p "$hub_pid" -- sleep 2 >/dev/null 2>&1 || true
+  fi
+  wait "$gen_pid" || { cat "$WORK/gen.err" "$WORK/hub.err" >&2; return 1; }
+  kill "$hub_pid"; wait "$hub_pid" 2>/dev/null || true; hub_pid=
+  out=$(tail -1 "$WORK/gen.out")
+  echo "{\"test\":\"flexhub\",\"dir\":\"$dir\",\"encr\":\"$enc\",\"integ\":\"$integ\",\"size\":\"$size\",\"memory\":\"$MEMMODE\",\"gen\":$out}" >> "$OUT"
+}
+
+floor() {  # encryption integrity size
+  local out
+  out=$("$GEN" floor --encr "$1" --integ "$2" --size "$3" --seconds "$SECONDS_EACH")
+  echo "{\"test\":\"floor\",\"encr\":\"$1\",\"integ\":\"$2\",\"size\":\"$3\",\"floor\":$out}" >> "$OUT"
+}
+
+: > "$OUT"
+echo "benchmark: $SECONDS_EACH s per point, $MEMMODE, results in $OUT" >&2
+# the same path without a tunnel: plain routing, what memif and the generator allow
+for size in $SIZES; do
+  measure forward esp-gcm-256 none "$size"
+done
+for alg in "esp-gcm-256 none" "esp-aes-256 esp-sha256-hmac"; do
+  set -- $alg
+  for size in $SIZES; do
+    fsize=$size; [[ $size == imix ]] && fsize=imix
+    floor "$1" "$2" "$fsize"
+    measure encrypt "$1" "$2" "$size"
+    measure decrypt "$1" "$2" "$size"
+  done
+done
+/usr/bin/python3 scripts/bench/report.py "$OUT"
