@@ -1,9 +1,12 @@
 #!/usr/bin/python3
-"""Markdown table from scripts/bench/run.sh results: flexhub beside the crypto floor, same run."""
+"""Markdown tables from scripts/bench/run.sh results: every device under test beside the crypto
+floor and beside each other, all from the same run."""
 import json
 import sys
 
 IMIX_AVG = (7 * 64 + 4 * 594 + 1518) / 12  # bytes per frame of the 7:4:1 IMIX
+DUTS = [("flexhub-gre", "flexhub, GRE over IPsec (FlexVPN)"), ("flexhub-ipsec", "flexhub, IPsec tunnel mode"),
+        ("secgw", "DPDK ipsec-secgw (22.11 example)")]
 
 
 def frame_bytes(size):
@@ -12,30 +15,31 @@ def frame_bytes(size):
 
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 floors = {(r["encr"], r["size"]): r["floor"] for r in rows if r["test"] == "floor"}
-hub = {(r["encr"], r["size"], r["dir"]): r for r in rows if r["test"] == "flexhub"}
-mem = next((r["memory"] for r in rows if r["test"] == "flexhub"), "?")
-print(f"Memory: {mem}. One worker lcore; Gbit/s counts plaintext frames (without FCS).\n")
-fwd = {r["size"]: r for r in rows if r["test"] == "flexhub" and r["dir"] == "forward"}
+res = {(r["test"], r["encr"], r["size"], r["dir"]): r["gen"]["rx_mpps"] for r in rows if "gen" in r}
+mem = next((r["memory"] for r in rows if "memory" in r), "?")
+print(f"Memory: {mem}. One worker lcore per device under test, generator on the other core.")
+print("Mpps at the receiving side; Gbit/s of plaintext frames (no FCS); cycles/packet = TSC Hz / packet rate.\n")
+fwd = [(k[2], v) for k, v in res.items() if k[3] == "forward"]
 if fwd:
-    print("Plain IPv4 routing through the same ports, no tunnel (the I/O ceiling of this setup):\n")
+    print("Plain IPv4 routing by flexhub through the same links, no tunnel (the I/O ceiling here):\n")
     print("| frame | Mpps (Gbit/s) |\n|---|---|")
-    for size, r in fwd.items():
-        m = r["gen"]["rx_mpps"]
+    for size, m in fwd:
         print(f"| {size} | {m:.2f} ({m * frame_bytes(size) * 8 / 1000:.1f}) |")
     print()
-print("| cipher | frame | crypto floor Mpps (Gbit/s) | encrypt Mpps (Gbit/s) | vs floor | cycles/pkt | "
-      "decrypt Mpps (Gbit/s) | vs floor | cycles/pkt |")
-print("|---|---|---|---|---|---|---|---|---|")
 for (encr, size), f in floors.items():
-    line = [encr + ("" if f["integ"] == "none" else " + " + f["integ"]), size,
-            f"{f['mpps']:.2f} ({f['gbps']:.1f})"]
-    for d in ("encrypt", "decrypt"):
-        h = hub.get((encr, size, d))
-        if h is None:
-            line += ["-", "-", "-"]
-            continue
-        mpps = h["gen"]["rx_mpps"]
-        gbps = mpps * frame_bytes(size) * 8 / 1000
-        cpp = f["tsc_hz"] / (mpps * 1e6) if mpps > 0 else float("inf")
-        line += [f"{mpps:.2f} ({gbps:.1f})", f"{mpps / f['mpps']:.2f}x", f"{cpp:.0f}"]
-    print("| " + " | ".join(line) + " |")
+    name = encr + ("" if f["integ"] == "none" else " + " + f["integ"])
+    print(f"\n{name}, {size} B frames: crypto floor {f['mpps']:.2f} Mpps ({f['gbps']:.1f} Gbit/s), "
+          f"{f['cycles_per_packet']} cycles/packet\n")
+    print("| device | encrypt Mpps (Gbit/s) | vs floor | vs secgw | cycles/pkt | decrypt Mpps (Gbit/s) | vs floor | vs secgw | cycles/pkt |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for dut, label in DUTS:
+        line = [label]
+        for d in ("encrypt", "decrypt"):
+            m = res.get((dut, encr, size, d))
+            ref = res.get(("secgw", encr, size, d))
+            if m is None:
+                line += ["-"] * 4
+                continue
+            line += [f"{m:.2f} ({m * frame_bytes(size) * 8 / 1000:.1f})", f"{m / f['mpps']:.2f}x",
+                     f"{m / ref:.2f}x" if ref else "-", f"{f['tsc_hz'] / (m * 1e6):.0f}" if m > 0 else "-"]
+        print("| " + " | ".join(line) + " |")

@@ -28,8 +28,24 @@ done
 
 bash scripts/setup.sh >/dev/null
 GEN=$ROOT/build/app/flexhub-gen/flexhub-gen
+SECGW=
+SECGW_MEM=()
 HUB=$ROOT/build/app/flexhub/flexhub
 WORK=$(mktemp -d /tmp/fh-bench.XXXXXX)
+# DPDK's ipsec-secgw, built from the examples Debian ships in dpdk-doc, for the side-by-side
+if dpkg-query -W -f='${Status}' dpdk-doc 2>/dev/null | grep -q "install ok installed" ||
+   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dpdk-doc >/dev/null 2>&1; then
+  if [[ ! -x build/ipsec-secgw/build/ipsec-secgw ]]; then
+    rm -rf build/ipsec-secgw build/common
+    cp -r /usr/share/dpdk/examples/ipsec-secgw build/ipsec-secgw
+    cp -r /usr/share/dpdk/examples/common build/common
+    # the one change: the example demands RX checksum offload, which no virtual device offers
+    # (memif, af_packet, ring); without it, it checks checksums in software like flexhub does
+    sed -i 's/\.offloads = RTE_ETH_RX_OFFLOAD_CHECKSUM,/.offloads = 0,/' build/ipsec-secgw/ipsec-secgw.c
+    make -C build/ipsec-secgw -j2 >/dev/null 2>&1 || echo "ipsec-secgw did not build: skipped" >&2
+  fi
+  [[ -x build/ipsec-secgw/build/ipsec-secgw ]] && SECGW=$ROOT/build/ipsec-secgw/build/ipsec-secgw
+fi
 HUGEDIR=$WORK/huge
 old_nr=$(cat /proc/sys/vm/nr_hugepages)
 hub_pid=
@@ -55,10 +71,12 @@ if ((HUGE)); then
 fi
 if ((HUGE)); then
   GEN_MEM=(--huge-dir "$HUGEDIR" --file-prefix fhb-gen -m 512)
+  SECGW_MEM=(--huge-dir "$HUGEDIR" --file-prefix fhb-secgw -m 512)
   HUB_MEM="hugepages: true
   eal-args: [\"--huge-dir=$HUGEDIR\", \"--file-prefix=fhb-hub\", \"--no-shconf\"]"
 else
   GEN_MEM=(--no-huge -m 1024 --file-prefix fhb-gen)
+  SECGW_MEM=(--no-huge -m 1024 --file-prefix fhb-secgw)
   HUB_MEM="memory-mb: 1024
   eal-args: [\"--no-shconf\"]"
 fi
@@ -67,8 +85,8 @@ GEN_MAC_LAN=02:00:00:00:be:01 GEN_MAC_WAN=02:00:00:00:be:02
 HUB_MAC_WAN=02:00:00:00:f1:01 HUB_MAC_LAN=02:00:00:00:f1:02
 KEY_GCM=$(printf '11%.0s' $(seq 36)) KEY_CBC=$(printf '11%.0s' $(seq 32)) AKEY=$(printf '33%.0s' $(seq 32))
 
-hub_config() {  # encryption integrity [route: tunnel|plain]
-  local enc=$1 integ=$2 key=$KEY_CBC akeys="" via="interface: Tunnel0"
+hub_config() {  # encryption integrity [route: tunnel|plain] [tunnel-mode: gre|ipsec]
+  local enc=$1 integ=$2 key=$KEY_CBC akeys="" via="interface: Tunnel0" tmode=${4:-gre}
   [[ ${3:-tunnel} == plain ]] && via="next-hop: 192.168.0.20"
   [[ $enc == esp-gcm-256 ]] && key=$KEY_GCM
   [[ $integ != none ]] && akeys="
@@ -105,6 +123,7 @@ interfaces:
     ip-address: 10.1.120.10/24
     tunnel-source: GigabitEthernet1
     tunnel-destination: 192.168.0.20
+    tunnel-mode: $tmode
 ip:
   routes:
     - {prefix: 10.20.2.0/24, $via}
@@ -115,12 +134,19 @@ ip:
 EOF
 }
 
-# one measurement: mode (encrypt|decrypt), encryption, integrity, size
+# one measurement: direction (encrypt|decrypt|forward), encryption, integrity, size, and what is
+# measured: flexhub with GRE (FlexVPN), flexhub in plain IPsec tunnel mode, or ipsec-secgw
 measure() {
-  local dir=$1 enc=$2 integ=$3 size=$4 key=$KEY_CBC out tx rx
+  local dir=$1 enc=$2 integ=$3 size=$4 dut=${5:-flexhub-gre} key=$KEY_CBC out tx rx spi=0xa001 gre=(--gre) q=1
   [[ $enc == esp-gcm-256 ]] && key=$KEY_GCM
-  hub_config "$enc" "$integ" "$([[ $dir == forward ]] && echo plain || echo tunnel)" > "$WORK/hub.yaml"
   rm -f "$WORK"/*.sock
+  if [[ $dut == secgw ]]; then
+    spi=6
+    gre=()
+    q=2 # its main lcore and worker lcore each get a TX queue
+  elif [[ $dut == flexhub-ipsec ]]; then
+    gre=()
+  fi
   # generator port 0 sends, port 1 receives: encrypt = LAN -> WAN, decrypt = WAN -> LAN
   if [[ $dir == encrypt || $dir == forward ]]; then
     tx="net_memif0,role=server,socket=$WORK/lan.sock,id=0,mac=$GEN_MAC_LAN"
@@ -129,22 +155,50 @@ measure() {
   else
     tx="net_memif0,role=server,socket=$WORK/wan.sock,id=0,mac=$GEN_MAC_WAN"
     rx="net_memif1,role=server,socket=$WORK/lan.sock,id=0,mac=$GEN_MAC_LAN"
-    args=(--mode esp --gre --dst-mac $HUB_MAC_WAN --encr "$enc" --integ "$integ" --spi 0xa001 --key "$key" --auth-key "$AKEY")
+    args=(--mode esp "${gre[@]}" --dst-mac $HUB_MAC_WAN --encr "$enc" --integ "$integ" --spi $spi --key "$key" --auth-key "$AKEY")
   fi
-  "$GEN" run "${args[@]}" --size "$size" --seconds "$SECONDS_EACH" -- -l 0 --no-pci --no-shconf --no-telemetry \
+  "$GEN" run "${args[@]}" --queues $q --size "$size" --seconds "$SECONDS_EACH" -- -l 0 --no-pci --no-shconf --no-telemetry \
     --log-level=lib.eal:error "${GEN_MEM[@]}" --vdev "$tx" --vdev "$rx" > "$WORK/gen.out" 2>"$WORK/gen.err" &
   local gen_pid=$!
   for _ in $(seq 50); do [[ -S $WORK/lan.sock && -S $WORK/wan.sock ]] && break; sleep 0.1; done
-  "$HUB" -c "$WORK/hub.yaml" >/dev/null 2>"$WORK/hub.err" &
+  if [[ $dut == secgw ]]; then
+    secgw_config "$enc" "$integ" > "$WORK/secgw.cfg"
+    "$SECGW" --lcores=0@0,1@1 --no-pci --no-shconf --no-telemetry --log-level=lib.eal:error "${SECGW_MEM[@]}" \
+      --vdev "net_memif0,role=client,socket=$WORK/lan.sock,id=0,mac=$HUB_MAC_LAN" \
+      --vdev "net_memif1,role=client,socket=$WORK/wan.sock,id=0,mac=$HUB_MAC_WAN" --vdev crypto_aesni_mb0 \
+      -- -p 0x3 -u 0x2 --config "(0,0,1),(1,0,1)" -f "$WORK/secgw.cfg" >/dev/null 2>"$WORK/hub.err" &
+  else
+    hub_config "$enc" "$integ" "$([[ $dir == forward ]] && echo plain || echo tunnel)" \
+      "$([[ $dut == flexhub-ipsec ]] && echo ipsec || echo gre)" > "$WORK/hub.yaml"
+    "$HUB" -c "$WORK/hub.yaml" >/dev/null 2>"$WORK/hub.err" &
+  fi
   hub_pid=$!
   if [[ -n ${FH_BENCH_PERF:-} ]]; then
     sleep 2
-    perf record -q -g -o "$FH_BENCH_PERF.$dir.$size.data" -p "$hub_pid" -- sleep 2 >/dev/null 2>&1 || true
+    perf record -q -g -o "$FH_BENCH_PERF.$dut.$dir.$size.data" -p "$hub_pid" -- sleep 2 >/dev/null 2>&1 || true
   fi
-  wait "$gen_pid" || { cat "$WORK/gen.err" "$WORK/hub.err" >&2; return 1; }
+  wait "$gen_pid" || { cat "$WORK/gen.err" "$WORK/hub.err" >&2; kill "$hub_pid"; hub_pid=; return 1; }
   kill "$hub_pid"; wait "$hub_pid" 2>/dev/null || true; hub_pid=
   out=$(tail -1 "$WORK/gen.out")
-  echo "{\"test\":\"flexhub\",\"dir\":\"$dir\",\"encr\":\"$enc\",\"integ\":\"$integ\",\"size\":\"$size\",\"memory\":\"$MEMMODE\",\"gen\":$out}" >> "$OUT"
+  echo "{\"test\":\"$dut\",\"dir\":\"$dir\",\"encr\":\"$enc\",\"integ\":\"$integ\",\"size\":\"$size\",\"memory\":\"$MEMMODE\",\"gen\":$out}" >> "$OUT"
+}
+
+colon() { sed 's/../&:/g; s/:$//' <<<"$1"; }
+
+# DPDK's example security gateway: same SAs, same addresses, same memif links
+secgw_config() {
+  local enc=$1 integ=$2 alg
+  if [[ $enc == esp-gcm-256 ]]; then
+    alg="aead_algo aes-256-gcm aead_key $(colon "$KEY_GCM")"
+  else
+    alg="cipher_algo aes-256-cbc cipher_key $(colon "$KEY_CBC") auth_algo sha256-hmac auth_key $(colon "$AKEY")"
+  fi
+  printf '%s\n' "sp ipv4 out esp protect 5 pri 1 dst 10.20.2.0/24 sport 0:65535 dport 0:65535" \
+    "sp ipv4 in esp protect 6 pri 1 dst 10.10.2.0/24 sport 0:65535 dport 0:65535" \
+    "sa out 5 $alg mode ipv4-tunnel src 192.168.0.10 dst 192.168.0.20" \
+    "sa in 6 $alg mode ipv4-tunnel src 192.168.0.20 dst 192.168.0.10" \
+    "rt ipv4 dst 192.168.0.20/32 port 1" "rt ipv4 dst 10.10.2.0/24 port 0" \
+    "neigh port 0 $GEN_MAC_LAN" "neigh port 1 $GEN_MAC_WAN"
 }
 
 floor() {  # encryption integrity size
@@ -162,10 +216,11 @@ done
 for alg in "esp-gcm-256 none" "esp-aes-256 esp-sha256-hmac"; do
   set -- $alg
   for size in $SIZES; do
-    fsize=$size; [[ $size == imix ]] && fsize=imix
-    floor "$1" "$2" "$fsize"
-    measure encrypt "$1" "$2" "$size"
-    measure decrypt "$1" "$2" "$size"
+    floor "$1" "$2" "$size"
+    for dut in flexhub-gre flexhub-ipsec ${SECGW:+secgw}; do
+      measure encrypt "$1" "$2" "$size" "$dut" || true
+      measure decrypt "$1" "$2" "$size" "$dut" || true
+    done
   done
 done
 /usr/bin/python3 scripts/bench/report.py "$OUT"
