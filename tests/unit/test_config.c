@@ -337,6 +337,13 @@ static const struct bad bad[] = {
 	 "unknown key 'a'", 1, 1},
 	{"tunnel-source a template", IF_GI1 "  Virtual-Template1: {}\n  Tunnel0: {ip-address: 10.0.0.1/30, tunnel-source: Virtual-Template1, tunnel-destination: 1.2.3.4}\n",
 	 "tunnel-source must be a physical or loopback", 4, 53},
+	{"static ARP with a bad MAC", IF_GI1 "ip:\n  arp:\n    - {address: 192.168.0.20, mac: 02:00:zz:00:00:01, interface: Gi1}\n",
+	 "is not a unicast MAC", 5, 36},
+	{"static ARP with a multicast MAC", IF_GI1 "ip:\n  arp:\n    - {address: 192.168.0.20, mac: 0100.5e00.0001, interface: Gi1}\n",
+	 "is not a unicast MAC", 5, 36},
+	{"static ARP on a loopback",
+	 "interfaces:\n  Loopback0: {ip-address: 10.0.0.1/32}\nip:\n  arp:\n    - {address: 10.0.0.2, mac: 02:00:00:00:00:01, interface: Loopback0}\n",
+	 "is not a physical interface", 5, 62},
 	{"identity-local malformed", "crypto:\n  ikev2:\n    profiles:\n      PR: {match-identity-remote: {fqdn: a.b}, authentication-remote: [], identity-local: fqdn}\n",
 	 "identity-local must be", 4, 91},
 };
