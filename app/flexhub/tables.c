@@ -331,6 +331,8 @@ int fh_publish_tables(struct fh_app *app)
 			h = (h + 1) & (FH_DP_SA_SLOTS - 1);
 		t->sa_in[h].spi = in->spi;
 		t->sa_in[h].sa = in;
+		/* set once, before the SA is first published, never changed after */
+		in->owner = fh_dp_sa_owner(in->spi, app->dp.n_workers);
 		t->sa_in[h].tunnel = (uint16_t)(app->tun_of_if[app->sas[s].cfg.if_idx] < 0 ? 0
 											    : app->tun_of_if[app->sas[s].cfg.if_idx]);
 	}

@@ -70,6 +70,8 @@ enum fh_dp_ctr {
 	FH_CTR_DROP_ESP_OTHER,     /* ESP: next header, lifetime, sequence space, crypto */
 	FH_CTR_DROP_INNER,         /* decrypted packet is not what the tunnel carries */
 	FH_CTR_DROP_GRE,           /* GRE header wrong (version, key, checksum) */
+	FH_CTR_HANDOFF,            /* ESP handed to the worker owning its SA */
+	FH_CTR_DROP_HANDOFF_FULL,  /* that worker is behind: its handoff ring is full */
 	FH_CTR_DROP_PUNT_FULL,     /* control lcore behind: punt ring full */
 	FH_CTR_DROP_TX_FULL,       /* port TX queue full */
 	FH_CTR_MAX,
@@ -109,6 +111,13 @@ struct fh_dp_tunnel {
 	int if_idx;
 	struct fh_sa *out;
 };
+
+/* The worker owning an inbound SA: one writer per replay window, no atomics on it (the packets
+ * of an SA that arrive elsewhere are handed over). Spread by SPI. */
+static inline uint16_t fh_dp_sa_owner(uint32_t spi, uint16_t n_workers)
+{
+	return (uint16_t)(spi % n_workers);
+}
 
 struct fh_dp_sa_slot {
 	uint32_t spi;        /* 0 = empty (SPI 0 is reserved, RFC 4303 2.1) */
@@ -180,6 +189,7 @@ struct fh_dp {
 	struct rte_ring *punt;                   /* MP (workers) / SC (control) */
 	struct rte_ring *tx[FH_DP_WORKERS_MAX];  /* per worker, SP (control) / SC (worker) */
 	struct rte_ring *resolve;                /* MP (workers) / SC (control): next hops to ARP for */
+	struct rte_ring *handoff[FH_DP_WORKERS_MAX]; /* MP (workers) / SC (owner): ESP for its SAs */
 	struct fh_esp_lcore *esp[FH_DP_WORKERS_MAX]; /* per worker crypto state */
 	struct rte_rcu_qsbr *qsbr;
 	struct fh_dp_tables *tables;             /* RCU-published */

@@ -338,6 +338,15 @@ void fh_stage_esp_queue(struct fh_stage *st, struct rte_mbuf *m)
 		drop(st, m, FH_CTR_DROP_NO_SA);
 		return;
 	}
+	if (s->sa->owner != st->worker) {
+		/* the replay window has one writer: its owner decrypts */
+		if (rte_ring_enqueue(st->dp->handoff[s->sa->owner], m) != 0) {
+			drop(st, m, FH_CTR_DROP_HANDOFF_FULL);
+			return;
+		}
+		count(st->ctr, FH_CTR_HANDOFF, 1);
+		return;
+	}
 	st->ei[st->n_ei] = m;
 	st->ei_slot[st->n_ei++] = s;
 	if (st->n_ei == FH_ESP_BURST_MAX)

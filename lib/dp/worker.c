@@ -20,6 +20,8 @@
 #define FH_TX_RING_SIZE 1024
 /* Next hops waiting for ARP; duplicates are fine (the control lcore rate-limits requests). */
 #define FH_RESOLVE_RING_SIZE 1024
+/* ESP waiting for its SA's owner: a few bursts from every other worker. */
+#define FH_HANDOFF_RING_SIZE 2048
 
 int fh_dp_init(struct fh_dp *dp, uint16_t n_workers, unsigned int socket, const struct fh_crypto_engine *eng)
 {
@@ -37,6 +39,10 @@ int fh_dp_init(struct fh_dp *dp, uint16_t n_workers, unsigned int socket, const 
 		snprintf(name, sizeof(name), "fh_tx%u", w);
 		dp->tx[w] = rte_ring_create(name, FH_TX_RING_SIZE, (int)socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
 		if (dp->tx[w] == NULL)
+			return -rte_errno;
+		snprintf(name, sizeof(name), "fh_ho%u", w);
+		dp->handoff[w] = rte_ring_create(name, FH_HANDOFF_RING_SIZE, (int)socket, RING_F_SC_DEQ);
+		if (dp->handoff[w] == NULL)
 			return -rte_errno;
 		dp->esp[w] = rte_zmalloc_socket("fh_esp_lcore", sizeof(*dp->esp[w]), RTE_CACHE_LINE_SIZE, (int)socket);
 		if (dp->esp[w] == NULL || fh_esp_lcore_init(dp->esp[w], eng) < 0)
@@ -66,6 +72,9 @@ void fh_dp_fini(struct fh_dp *dp)
 		while (dp->tx[w] != NULL && rte_ring_dequeue(dp->tx[w], (void **)&m) == 0)
 			rte_pktmbuf_free(m);
 		rte_ring_free(dp->tx[w]);
+		while (dp->handoff[w] != NULL && rte_ring_dequeue(dp->handoff[w], (void **)&m) == 0)
+			rte_pktmbuf_free(m);
+		rte_ring_free(dp->handoff[w]);
 		if (dp->esp[w] != NULL)
 			fh_esp_lcore_fini(dp->esp[w]);
 		rte_free(dp->esp[w]);
@@ -162,6 +171,17 @@ static uint16_t from_control(struct fh_stage *st)
 	return (uint16_t)n;
 }
 
+/* ESP other workers received for SAs this one owns. */
+static uint16_t from_handoff(struct fh_stage *st)
+{
+	struct rte_mbuf *m[FH_DP_BURST_MAX];
+	unsigned int n = rte_ring_dequeue_burst(st->dp->handoff[st->worker], (void **)m, st->dp->burst, NULL);
+
+	for (unsigned int i = 0; i < n; i++)
+		fh_stage_esp_queue(st, m[i]);
+	return (uint16_t)n;
+}
+
 /* End of an iteration: run the batched stages in order, then hand punts over. */
 static void flush(struct fh_stage *st)
 {
@@ -210,6 +230,8 @@ int fh_dp_worker_main(void *arg)
 			got += n;
 		}
 		got += from_control(st);
+		if (dp->n_workers > 1)
+			got += from_handoff(st);
 		flush(st);
 		/* nothing of this iteration holds a table pointer any more */
 		rte_rcu_qsbr_quiescent(dp->qsbr, w);

@@ -94,6 +94,7 @@ struct fh_sa {
 	uint32_t src, dst;
 	uint16_t sport, dport;
 	uint64_t life_bytes, life_pkts;
+	uint16_t owner;                      /* in: the worker that owns the replay window */
 	volatile bool soft_expired;
 	uint64_t seq __rte_cache_aligned;   /* out: last sequence number used (atomic) */
 	uint16_t ip_id;                      /* out: outer IPv4 id */
