@@ -270,7 +270,18 @@ int fh_publish_tables(struct fh_app *app)
 	struct fh_fib *old_fib = app->dp.tables != NULL ? app->dp.tables->fib : NULL;
 	uint32_t nt = 0;
 
-	if (t == NULL || static_sas(app) < 0) {
+	uint32_t ti = 0;
+
+	if (t == NULL)
+		return -1;
+	/* tunnels are numbered in config order; the FIB's tunnel next hops need the numbers */
+	for (uint32_t i = 0; i < app->ifs.n && i < FH_IFACES_MAX; i++)
+		app->tun_of_if[i] = app->ifs.v[i].kind == FH_IF_TUNNEL && ti < FH_DP_TUNNELS_MAX ? (int)ti++ : -1;
+	/* the FIB first: if memory runs out, nothing else (SAs) has changed yet */
+	t->fib = build_fib(app);
+	if (t->fib == NULL || static_sas(app) < 0) {
+		fh_log(FH_LOG_ERR, "routing", "cannot build the data-plane tables (memory-mb too small?)");
+		fh_fib_free(t->fib);
 		rte_free(t);
 		return -1;
 	}
@@ -289,12 +300,11 @@ int fh_publish_tables(struct fh_app *app)
 		const struct fh_cfg_iface *c;
 		struct fh_dp_tunnel *tun;
 
-		app->tun_of_if[i] = -1;
-		if (f->kind != FH_IF_TUNNEL || nt == FH_DP_TUNNELS_MAX)
+		if (app->tun_of_if[i] < 0)
 			continue;
 		c = &app->cfg->iface[f->cfg_idx];
-		tun = &t->tun[nt];
-		app->tun_of_if[i] = (int)nt++;
+		tun = &t->tun[app->tun_of_if[i]];
+		nt++;
 		tun->if_idx = (int)i;
 		tun->mode = c->tunnel_mode;
 		tun->has_key = c->has_tunnel_key;
@@ -338,12 +348,6 @@ int fh_publish_tables(struct fh_app *app)
 	}
 	static_neigh(app);
 	fill_neigh(app, t);
-	t->fib = build_fib(app);
-	if (t->fib == NULL) {
-		fh_log(FH_LOG_ERR, "routing", "cannot build the FIB (memory-mb too small?)");
-		rte_free(t);
-		return -1;
-	}
 	fh_dp_publish(&app->dp, t);
 	retire(app, old_fib);
 	return 0;

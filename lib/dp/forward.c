@@ -255,7 +255,7 @@ static void esp_in_done(struct fh_stage *st, struct rte_mbuf *m, uint16_t ti)
 	const struct fh_dp_tunnel *tun = &st->t->tun[ti];
 	const uint8_t *ip = rte_pktmbuf_mtod(m, const uint8_t *);
 	struct fh_gre_info g;
-	uint32_t hlen, tot;
+	uint32_t hlen, tot, src, dst;
 
 	count(st->ctr, FH_CTR_ESP_IN, 1);
 	if (tun->mode != FH_TUN_GRE) {
@@ -268,9 +268,11 @@ static void esp_in_done(struct fh_stage *st, struct rte_mbuf *m, uint16_t ti)
 	}
 	hlen = (uint32_t)(ip[0] & 0x0f) * 4;
 	tot = rte_pktmbuf_data_len(m);
-	/* the delivery header must be the tunnel's own, reversed (the proxy identities) */
-	if (rte_be_to_cpu_32(*(const uint32_t *)(ip + 12)) != tun->dst ||
-	    rte_be_to_cpu_32(*(const uint32_t *)(ip + 16)) != tun->src) {
+	/* the delivery header must be the tunnel's own, reversed (the proxy identities); after ESP
+	 * the header is not 4-byte aligned, hence the copies */
+	memcpy(&src, ip + 12, 4);
+	memcpy(&dst, ip + 16, 4);
+	if (rte_be_to_cpu_32(src) != tun->dst || rte_be_to_cpu_32(dst) != tun->src) {
 		drop(st, m, FH_CTR_DROP_INNER);
 		return;
 	}
