@@ -47,6 +47,24 @@ static uint16_t tunnel_mtu(const struct fh_sa *sa, bool gre, bool key, uint32_t 
 	return (uint16_t)inner;
 }
 
+/* One direction of a manually keyed pair: keys "-in" for inbound, "-out" for outbound. */
+static struct fh_sa *static_sa(const struct fh_cfg_static_sa *c, const struct fh_crypto_engine *eng, uint8_t dir,
+			       uint32_t src, uint32_t dst)
+{
+	uint8_t ek[FH_KEY_MAX], ak[FH_KEY_MAX];
+	struct fh_sa_params p = {.dir = dir, .spi = dir == FH_SA_IN ? c->spi_in : c->spi_out, .mode = c->mode,
+				 .encr = c->encr, .integ = c->integ, .esn = c->esn, .udp_encap = c->udp_encap,
+				 .replay_win = c->replay_window, .src = src, .dst = dst, .enc_key = ek, .auth_key = ak};
+	struct fh_sa *sa;
+
+	p.enc_key_len = hexbytes(dir == FH_SA_IN ? c->enc_key_in : c->enc_key_out, ek, sizeof(ek));
+	p.auth_key_len = hexbytes(dir == FH_SA_IN ? c->auth_key_in : c->auth_key_out, ak, sizeof(ak));
+	sa = fh_sa_create(&p, eng);
+	memset(ek, 0, sizeof(ek)); /* the session holds what it needs; no key copies left on the stack */
+	memset(ak, 0, sizeof(ak));
+	return sa;
+}
+
 /* Static SAs: keep the live objects of unchanged entries across a reload (sequence numbers and
  * replay windows go on), create the new ones, retire the rest after the next grace period. */
 static int static_sas(struct fh_app *app)
@@ -76,34 +94,10 @@ static int static_sas(struct fh_app *app)
 		}
 		next[i].cfg = *c;
 		{
-			uint8_t eki[FH_KEY_MAX], eko[FH_KEY_MAX], aki[FH_KEY_MAX], ako[FH_KEY_MAX];
-			struct fh_sa_params p = {.mode = c->mode, .encr = c->encr, .integ = c->integ, .esn = c->esn,
-						 .udp_encap = c->udp_encap, .replay_win = c->replay_window};
-
-			p.enc_key_len = hexbytes(c->enc_key_in, eki, sizeof(eki));
-			p.auth_key_len = hexbytes(c->auth_key_in, aki, sizeof(aki));
-			hexbytes(c->enc_key_out, eko, sizeof(eko));
-			hexbytes(c->auth_key_out, ako, sizeof(ako));
 			next[i].src = tunnel_source(app, tun);
 			next[i].dst = tun->tunnel_destination;
-			p.dir = FH_SA_IN;
-			p.spi = c->spi_in;
-			p.src = next[i].dst;
-			p.dst = next[i].src;
-			p.enc_key = eki;
-			p.auth_key = aki;
-			next[i].in = fh_sa_create(&p, eng);
-			p.dir = FH_SA_OUT;
-			p.spi = c->spi_out;
-			p.src = next[i].src;
-			p.dst = next[i].dst;
-			p.enc_key = eko;
-			p.auth_key = ako;
-			next[i].out = fh_sa_create(&p, eng);
-			memset(eki, 0, sizeof(eki));
-			memset(eko, 0, sizeof(eko));
-			memset(aki, 0, sizeof(aki));
-			memset(ako, 0, sizeof(ako));
+			next[i].in = static_sa(c, eng, FH_SA_IN, next[i].dst, next[i].src);
+			next[i].out = static_sa(c, eng, FH_SA_OUT, next[i].src, next[i].dst);
 			if (next[i].in == NULL || next[i].out == NULL) {
 				fh_log(FH_LOG_ERR, "crypto ipsec", "static-sa %s: cannot create the SA pair", c->hdr.name);
 				fh_sa_destroy(next[i].in);

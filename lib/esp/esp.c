@@ -221,6 +221,22 @@ static bool life_hit(struct fh_sa *sa, uint32_t bytes)
 	return false;
 }
 
+/* GCM's AAD (RFC 4106 5): SPI and sequence number as on the wire, or with ESN SPI, seq high,
+ * seq low, built in scratch (12 bytes). */
+static void gcm_aad(struct fh_crypto_op *op, const uint8_t *esp, bool esn, uint64_t seq, uint8_t *scratch)
+{
+	if (!esn) {
+		op->aad = esp;
+		op->aad_len = 8;
+		return;
+	}
+	memcpy(scratch, esp, 4);
+	put32(scratch + 4, (uint32_t)(seq >> 32));
+	memcpy(scratch + 8, esp + 4, 4);
+	op->aad = scratch;
+	op->aad_len = 12;
+}
+
 /* ---- inbound ---- */
 
 struct in_meta {
@@ -267,17 +283,7 @@ static enum fh_esp_err in_prepare(struct fh_esp_lcore *lc, struct rte_mbuf *m, s
 	*op = (struct fh_crypto_op){.sess = sa->sess, .cipher = ct, .cipher_len = mt->ct_len, .iv = esp + FH_ESP_HDR_LEN,
 				    .auth = esp, .auth_len = FH_ESP_HDR_LEN + sa->iv_len + mt->ct_len, .icv_expected = icv};
 	if (fh_crypto_is_aead(sa->encr)) {
-		if (sa->esn) {
-			/* RFC 4106 5: AAD is SPI, seq high, seq low */
-			memcpy(lc->iv[i], esp, 4);
-			put32(lc->iv[i] + 4, (uint32_t)(mt->seq >> 32));
-			memcpy(lc->iv[i] + 8, esp + 4, 4);
-			op->aad = lc->iv[i];
-			op->aad_len = 12;
-		} else {
-			op->aad = esp;
-			op->aad_len = 8;
-		}
+		gcm_aad(op, esp, sa->esn, mt->seq, lc->iv[i]);
 	} else if (sa->esn && sa->icv_len != 0) {
 		/* RFC 4303 2.2.1: the ICV covers seq high too, appended after the payload; the received
 		 * ICV is saved first since seq high is written where it was */
@@ -421,16 +427,7 @@ static enum fh_esp_err out_prepare(struct fh_esp_lcore *lc, struct rte_mbuf *m, 
 				    .iv = esp + FH_ESP_HDR_LEN, .auth = esp,
 				    .auth_len = FH_ESP_HDR_LEN + sa->iv_len + L + pad + 2};
 	if (fh_crypto_is_aead(sa->encr)) {
-		if (sa->esn) {
-			memcpy(lc->saved_icv[i], esp, 4);
-			put32(lc->saved_icv[i] + 4, (uint32_t)(seq >> 32));
-			memcpy(lc->saved_icv[i] + 8, esp + 4, 4);
-			op->aad = lc->saved_icv[i];
-			op->aad_len = 12;
-		} else {
-			op->aad = esp;
-			op->aad_len = 8;
-		}
+		gcm_aad(op, esp, sa->esn, seq, lc->saved_icv[i]);
 	} else if (sa->esn && sa->icv_len != 0) {
 		put32(*icv_pos, (uint32_t)(seq >> 32)); /* overwritten by the ICV afterwards */
 		op->auth_len += 4;

@@ -8,7 +8,7 @@ not own its SA, and the handoff must carry it without a loss or a replay drop.
 """
 import pytest
 
-from fh import ROOT, Daemon, Lab, can_use_netns, run
+from fh import ROOT, Daemon, Lab, can_use_netns, run, site_to_site_lab
 
 pytestmark = pytest.mark.skipif(can_use_netns() is not None, reason=str(can_use_netns()))
 
@@ -25,15 +25,7 @@ def two_workers(text, spi_a, spi_b):
 def test_two_workers_carry_lan_traffic(tmp_path, spi_a, spi_b):
     lab = Lab()
     try:
-        a, b, la, lb = lab.ns("a"), lab.ns("b"), lab.ns("la"), lab.ns("lb")
-        run(["ip", "link", "add", "a-gi1", "netns", a, "type", "veth", "peer", "name", "b-gi1", "netns", b])
-        for ns, l in ((a, "a-gi1"), (b, "b-gi1")):
-            run(["ip", "-n", ns, "link", "set", l, "up"])
-            run(["ip", "netns", "exec", ns, "sysctl", "-qw", f"net.ipv6.conf.{l}.disable_ipv6=1"], check=False)
-        lab.veth(a, "a-gi2", la, "la-gi2", "10.10.1.20/24")
-        lab.veth(b, "b-gi2", lb, "lb-gi2", "10.20.2.2/24")
-        run(["ip", "-n", la, "route", "add", "default", "via", "10.10.1.10"])
-        run(["ip", "-n", lb, "route", "add", "default", "via", "10.20.2.20"])
+        a, b, la, lb = site_to_site_lab(lab)
         ra = Daemon(a, two_workers((ROOT / "config/site-to-site-static-a.yaml").read_text(), spi_a, spi_b),
                     tmp_path, "A").start()
         rb = Daemon(b, two_workers((ROOT / "config/site-to-site-static-b.yaml").read_text(), spi_a, spi_b),
