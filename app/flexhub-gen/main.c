@@ -28,7 +28,8 @@
 #include "fh_esp.h"
 
 #define BURST 32
-#define TEMPLATES 256
+/* Distinct frames (flows) sent in turn: 252 is a multiple of IMIX's 12-frame pattern. */
+#define TEMPLATES 252
 
 struct opts {
 	const char *cmd;
