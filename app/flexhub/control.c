@@ -424,6 +424,40 @@ int fh_control_reload(struct fh_app *app)
 	return 0;
 }
 
+/* SA lifetimes: time is aged here; volume was marked by the workers. Each event logged once. */
+static void sa_lifetimes(struct fh_app *app)
+{
+	uint64_t now = rte_get_timer_cycles(), hz = rte_get_timer_hz();
+
+	if (now - app->last_aging < hz)
+		return;
+	app->last_aging = now;
+	for (uint32_t i = 0; i < app->n_sas; i++) {
+		struct fh_app_sa *p = &app->sas[i];
+		struct fh_sa *sas[2] = {p->in, p->out};
+
+		for (int d = 0; d < 2; d++) {
+			struct fh_sa *sa = sas[d];
+
+			if (sa == NULL)
+				continue;
+			fh_sa_age(sa, now, hz);
+			if (sa->soft_expired && !p->soft_told[d]) {
+				p->soft_told[d] = true;
+				app->cc[FH_CC_SA_SOFT_EXPIRED]++;
+				fh_log(FH_LOG_WARN, "crypto ipsec", "%s SA 0x%08x on %s reached its soft lifetime: rekey needed",
+				       d == 0 ? "inbound" : "outbound", sa->spi, p->cfg.interface);
+			}
+			if (sa->hard_expired && !p->hard_told[d]) {
+				p->hard_told[d] = true;
+				app->cc[FH_CC_SA_HARD_EXPIRED]++;
+				fh_log(FH_LOG_ERR, "crypto ipsec", "%s SA 0x%08x on %s reached its hard lifetime: traffic dropped",
+				       d == 0 ? "inbound" : "outbound", sa->spi, p->cfg.interface);
+			}
+		}
+	}
+}
+
 /* Packets are counted on the workers; this says so in the log, at most once per window. */
 static void report_drops(struct fh_app *app)
 {
@@ -454,6 +488,7 @@ void fh_control_loop(struct fh_app *app)
 
 		handle_punts(app, &n);
 		handle_resolve(app);
+		sa_lifetimes(app);
 		fh_ctl_poll(&app->ctl, n != 0 ? 0 : CTL_POLL_MS, fh_commands, app);
 		if (fh_reload) {
 			fh_reload = 0;

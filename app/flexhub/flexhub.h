@@ -27,6 +27,7 @@ struct fh_app_sa {
 	struct fh_cfg_static_sa cfg;
 	uint32_t src, dst;
 	struct fh_sa *in, *out;
+	bool soft_told[2], hard_told[2]; /* lifetime events logged, per direction */
 };
 
 /* Counters of the control lcore (single writer, read by show commands on the same lcore). */
@@ -43,6 +44,8 @@ enum fh_ctl_ctr {
 	FH_CC_NHRP_UNHANDLED,
 	FH_CC_ICMP_ERR_SENT,
 	FH_CC_ICMP_ERR_SUPPRESSED,
+	FH_CC_SA_SOFT_EXPIRED,
+	FH_CC_SA_HARD_EXPIRED,
 	FH_CC_RELOAD_OK,
 	FH_CC_RELOAD_FAILED,
 	FH_CC_MAX,
@@ -73,6 +76,7 @@ struct fh_app {
 	uint32_t n_static_neigh; /* the first entries, from the config's ip arp */
 	uint64_t neigh_asked[FH_NEIGH_MAX]; /* rate limit of ARP requests, by cache slot order */
 	uint32_t asked_ip[FH_NEIGH_MAX];
+	uint64_t last_aging;      /* timer cycles of the last SA lifetime pass */
 	uint64_t icmp_err_window; /* timer cycles when the current second began */
 	uint32_t icmp_err_sent;
 	int eal_argc;

@@ -2,6 +2,8 @@
 /* Commands of the control socket, with output shaped like the IOS lines in the guide. */
 #include <string.h>
 
+#include <rte_common.h>
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_version.h>
 
@@ -22,6 +24,8 @@ static const char *const cc_names[FH_CC_MAX] = {
 	[FH_CC_NHRP_UNHANDLED] = "nhrp-not-running",
 	[FH_CC_ICMP_ERR_SENT] = "icmp-errors-sent",
 	[FH_CC_ICMP_ERR_SUPPRESSED] = "icmp-errors-suppressed",
+	[FH_CC_SA_SOFT_EXPIRED] = "sa-soft-lifetime",
+	[FH_CC_SA_HARD_EXPIRED] = "sa-hard-lifetime",
 	[FH_CC_RELOAD_OK] = "config-reloads",
 	[FH_CC_RELOAD_FAILED] = "config-reload-failures",
 };
@@ -302,7 +306,16 @@ static void sa_block(FILE *out, const char *dir, const struct fh_sa *sa, const s
 		sa->integ == FH_INTEG_NONE ? "" : fh_esp_integ_name(sa->integ));
 	fprintf(out, "        in use settings ={%s%s%s, }\n", sa->mode == FH_ESP_TUNNEL ? "Tunnel" : "Transport",
 		sa->udp_encap ? " UDP-Encaps" : "", sa->esn ? " ESN" : "");
-	fprintf(out, "        sa timing: remaining key lifetime: manual key (no expiry)\n");
+	if (sa->life_seconds == 0 && sa->life_bytes == 0 && sa->life_pkts == 0) {
+		fprintf(out, "        sa timing: remaining key lifetime: manual key (no expiry)\n");
+	} else {
+		uint64_t age = (rte_get_timer_cycles() - sa->created) / rte_get_timer_hz();
+		long kb = sa->life_bytes ? (long)((sa->life_bytes - RTE_MIN(sa->life_bytes, sa->st.bytes)) / 1024) : -1;
+		long sec = sa->life_seconds ? (long)(sa->life_seconds - RTE_MIN((uint64_t)sa->life_seconds, age)) : -1;
+
+		fprintf(out, "        sa timing: remaining key lifetime (k/sec): (%ld/%ld)%s\n", kb, sec,
+			sa->hard_expired ? " EXPIRED" : sa->soft_expired ? " soft limit reached" : "");
+	}
 	fprintf(out, "        IV size: %u bytes\n", sa->iv_len);
 	fprintf(out, "        replay detection support: %s%s\n", sa->rp.win ? "Y" : "N",
 		sa->dir == FH_SA_IN && sa->rp.win ? "" : "");

@@ -54,7 +54,9 @@ static struct fh_sa *static_sa(const struct fh_cfg_static_sa *c, const struct fh
 	uint8_t ek[FH_KEY_MAX], ak[FH_KEY_MAX];
 	struct fh_sa_params p = {.dir = dir, .spi = dir == FH_SA_IN ? c->spi_in : c->spi_out, .mode = c->mode,
 				 .encr = c->encr, .integ = c->integ, .esn = c->esn, .udp_encap = c->udp_encap,
-				 .replay_win = c->replay_window, .src = src, .dst = dst, .enc_key = ek, .auth_key = ak};
+				 .replay_win = c->replay_window, .src = src, .dst = dst, .enc_key = ek, .auth_key = ak,
+				 .life_seconds = c->lifetime_seconds, .life_bytes = (uint64_t)c->lifetime_kilobytes * 1024,
+				 .life_pkts = c->lifetime_packets};
 	struct fh_sa *sa;
 
 	p.enc_key_len = hexbytes(dir == FH_SA_IN ? c->enc_key_in : c->enc_key_out, ek, sizeof(ek));
@@ -365,6 +367,8 @@ bool fh_static_sa_same(const struct fh_cfg_static_sa *a, const struct fh_cfg_sta
 	return strcmp(a->interface, b->interface) == 0 && a->spi_in == b->spi_in && a->spi_out == b->spi_out &&
 	       a->encr == b->encr && a->integ == b->integ && a->mode == b->mode && a->esn == b->esn &&
 	       a->udp_encap == b->udp_encap && a->replay_window == b->replay_window &&
+	       a->lifetime_seconds == b->lifetime_seconds && a->lifetime_kilobytes == b->lifetime_kilobytes &&
+	       a->lifetime_packets == b->lifetime_packets &&
 	       strcmp(a->enc_key_in, b->enc_key_in) == 0 && strcmp(a->enc_key_out, b->enc_key_out) == 0 &&
 	       strcmp(a->auth_key_in, b->auth_key_in) == 0 && strcmp(a->auth_key_out, b->auth_key_out) == 0;
 }

@@ -349,6 +349,9 @@ struct fh_cfg_static_sa {
 	bool esn;
 	bool udp_encap;
 	uint32_t replay_window;
+	uint32_t lifetime_seconds;   /* 0 = none (manual keys do not expire by default) */
+	uint32_t lifetime_kilobytes;
+	uint32_t lifetime_packets;
 	int if_idx;
 };
 

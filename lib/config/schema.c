@@ -269,6 +269,12 @@ static const struct fh_key k_static_sa[] = {
 	 .doc = "ESP in UDP 4500 (RFC 3948)."},
 	{.name = "replay-window", .type = FH_K_U32, .off = OFF(fh_cfg_static_sa, replay_window), .max = 4096,
 	 .dflt = "1024", .doc = "Anti-replay window (0 = off)."},
+	{.name = "lifetime-seconds", .type = FH_K_U32, .off = OFF(fh_cfg_static_sa, lifetime_seconds), .max = 31536000,
+	 .dflt = "0", .doc = "Hard lifetime in seconds, soft at 90 % (0 = none)."},
+	{.name = "lifetime-kilobytes", .type = FH_K_U32, .off = OFF(fh_cfg_static_sa, lifetime_kilobytes),
+	 .max = 4294967295u, .dflt = "0", .doc = "Hard lifetime in kilobytes of payload (0 = none)."},
+	{.name = "lifetime-packets", .type = FH_K_U32, .off = OFF(fh_cfg_static_sa, lifetime_packets),
+	 .max = 4294967295u, .dflt = "0", .doc = "Hard lifetime in packets (0 = none)."},
 	{0},
 };
 

@@ -4,6 +4,7 @@
 
 #include <openssl/rand.h>
 #include <rte_byteorder.h>
+#include <rte_cycles.h>
 #include <rte_ip.h>
 #include <rte_malloc.h>
 
@@ -55,6 +56,8 @@ struct fh_sa *fh_sa_create(const struct fh_sa_params *p, const struct fh_crypto_
 	sa->dport = p->dport ? p->dport : FH_NATT_PORT;
 	sa->life_bytes = p->life_bytes;
 	sa->life_pkts = p->life_pkts;
+	sa->life_seconds = p->life_seconds;
+	sa->created = rte_get_timer_cycles();
 	sa->eng = eng;
 	fh_replay_init(&sa->rp, p->replay_win);
 	if (eng->sess_init(sa->sess, &x, p->dir == FH_SA_OUT ? FH_CRYPTO_ENCRYPT : FH_CRYPTO_DECRYPT) != 0) {
@@ -209,12 +212,30 @@ static uint16_t partition(struct rte_mbuf *m[], uint8_t why[], uint8_t aux[], ui
 	return k;
 }
 
+void fh_sa_age(struct fh_sa *sa, uint64_t now, uint64_t hz)
+{
+	uint64_t age;
+
+	if (sa->life_seconds == 0)
+		return;
+	age = (now - sa->created) / hz;
+	if (age >= sa->life_seconds)
+		sa->hard_expired = true;
+	else if (age * 10 >= (uint64_t)sa->life_seconds * 9)
+		sa->soft_expired = true;
+}
+
 static bool life_hit(struct fh_sa *sa, uint32_t bytes)
 {
 	uint64_t b = sa->st.bytes + bytes, p = sa->st.pkts + 1;
 
-	if ((sa->life_bytes && b >= sa->life_bytes) || (sa->life_pkts && p >= sa->life_pkts))
+	if (sa->hard_expired)
 		return true;
+	/* a lifetime of N packets (bytes) carries N of them, and no more */
+	if ((sa->life_bytes && b > sa->life_bytes) || (sa->life_pkts && p > sa->life_pkts)) {
+		sa->hard_expired = true; /* the control lcore reports it */
+		return true;
+	}
 	/* soft at 90 %: the control lcore polls the flag and starts a rekey */
 	if ((sa->life_bytes && b >= sa->life_bytes / 10 * 9) || (sa->life_pkts && p >= sa->life_pkts / 10 * 9))
 		sa->soft_expired = true;

@@ -80,6 +80,7 @@ struct fh_sa_params {
 	uint16_t sport, dport;
 	uint32_t replay_win;
 	uint64_t life_bytes, life_pkts; /* hard limits; soft at 90 %; 0 = none */
+	uint32_t life_seconds;          /* checked by the control lcore (fh_sa_age) */
 	const uint8_t *enc_key;
 	uint32_t enc_key_len;
 	const uint8_t *auth_key;
@@ -94,8 +95,11 @@ struct fh_sa {
 	uint32_t src, dst;
 	uint16_t sport, dport;
 	uint64_t life_bytes, life_pkts;
+	uint32_t life_seconds;
+	uint64_t created;                    /* timer cycles */
 	uint16_t owner;                      /* in: the worker that owns the replay window */
-	volatile bool soft_expired;
+	volatile bool soft_expired;          /* set by workers (volume) or fh_sa_age (time) */
+	volatile bool hard_expired;          /* set by fh_sa_age; workers then drop */
 	uint64_t seq __rte_cache_aligned;   /* out: last sequence number used (atomic) */
 	uint16_t ip_id;                      /* out: outer IPv4 id */
 	struct fh_replay rp __rte_cache_aligned; /* in */
@@ -103,6 +107,9 @@ struct fh_sa {
 	const struct fh_crypto_engine *eng;
 	uint8_t sess[] __rte_cache_aligned;  /* the engine's session, eng->sess_size bytes */
 };
+
+/* Time-based lifetime: marks soft (90 %) and hard expiry. Control lcore, about once a second. */
+void fh_sa_age(struct fh_sa *sa, uint64_t now, uint64_t hz);
 
 /* Allocate (rte_malloc) and key an SA; NULL on a bad parameter or no memory. Control lcore. */
 struct fh_sa *fh_sa_create(const struct fh_sa_params *p, const struct fh_crypto_engine *eng);

@@ -7,6 +7,7 @@
  */
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
@@ -231,7 +232,7 @@ static void bad_packets(void)
 	fh_check(c == NULL && why == FH_ESP_ERR_SEQ, "outbound sequence overflow without ESN: refused");
 	freepair(&p);
 
-	/* hard lifetime in packets */
+	/* hard lifetime in packets, and in seconds (aged by the control lcore through fh_sa_age) */
 	{
 		struct pair q = mkpair(FH_ENCR_AES_GCM_128, FH_INTEG_NONE, FH_ESP_TUNNEL, false, false, 64, lc_mb.eng, lc_mb.eng);
 		int sent = 0;
@@ -244,8 +245,22 @@ static void bad_packets(void)
 				rte_pktmbuf_free(c);
 			}
 		}
-		fh_check(sent == 4 && q.out->soft_expired && why == FH_ESP_ERR_EXPIRED,
-			 "hard packet lifetime stops the SA, soft lifetime flagged first");
+		fh_check(sent == 5 && q.out->soft_expired && q.out->hard_expired && why == FH_ESP_ERR_EXPIRED,
+			 "a 5-packet lifetime carries 5 packets, flags soft before, hard after");
+		freepair(&q);
+		q = mkpair(FH_ENCR_AES_GCM_128, FH_INTEG_NONE, FH_ESP_TUNNEL, false, false, 64, lc_mb.eng, lc_mb.eng);
+		q.out->life_seconds = 100;
+		fh_sa_age(q.out, q.out->created + 50 * rte_get_timer_hz(), rte_get_timer_hz());
+		c = enc1(&lc_mb, q.out, ip_packet(10, 1, 5), &why);
+		fh_check(c != NULL && !q.out->soft_expired, "50 s into a 100 s lifetime: carries on");
+		rte_pktmbuf_free(c);
+		fh_sa_age(q.out, q.out->created + 95 * rte_get_timer_hz(), rte_get_timer_hz());
+		c = enc1(&lc_mb, q.out, ip_packet(10, 1, 5), &why);
+		fh_check(c != NULL && q.out->soft_expired && !q.out->hard_expired, "95 s: soft lifetime, still carrying");
+		rte_pktmbuf_free(c);
+		fh_sa_age(q.out, q.out->created + 100 * rte_get_timer_hz(), rte_get_timer_hz());
+		c = enc1(&lc_mb, q.out, ip_packet(10, 1, 5), &why);
+		fh_check(c == NULL && why == FH_ESP_ERR_EXPIRED, "100 s: hard lifetime, dropped");
 		freepair(&q);
 	}
 }
