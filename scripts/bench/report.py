@@ -43,3 +43,14 @@ for (encr, size), f in floors.items():
             line += [f"{m:.2f} ({m * frame_bytes(size) * 8 / 1000:.1f})", f"{m / f['mpps']:.2f}x",
                      f"{m / ref:.2f}x" if ref else "-", f"{f['tsc_hz'] / (m * 1e6):.0f}" if m > 0 else "-"]
         print("| " + " | ".join(line) + " |")
+
+ss = {(r["encr"], r["size"]): r["gen"]["rx_mpps"] for r in rows if r["test"] == "strongswan"}
+if ss:
+    print("\nstrongSwan 5.9.8 userspace ESP (charon + kernel-libipsec; iperf3 UDP through the tunnel, A encrypts, B "
+          "decrypts, all sharing the two vCPUs), beside flexhub's GRE-over-IPsec encrypt rate from the table above:\n")
+    print("| cipher | frame | strongSwan Mpps (Gbit/s) | flexhub encrypt Mpps | flexhub / strongSwan |")
+    print("|---|---|---|---|---|")
+    for (encr, size), m in ss.items():
+        fh = res.get(("flexhub-gre", encr, size, "encrypt"))
+        print(f"| {encr} | {size} | {m:.3f} ({m * frame_bytes(size) * 8 / 1000:.2f}) | "
+              f"{fh:.2f} | {fh / m:.0f}x |" if fh and m else f"| {encr} | {size} | {m:.3f} | - | - |")

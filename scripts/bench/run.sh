@@ -223,4 +223,7 @@ for alg in "esp-gcm-256 none" "esp-aes-256 esp-sha256-hmac"; do
     done
   done
 done
+# strongSwan's userspace ESP, what a Linux user runs here instead (no kernel ESP on these machines)
+bash scripts/bench/strongswan.sh --seconds "$SECONDS_EACH" --sizes "$(sed 's/imix//' <<<"$SIZES")" --out "$OUT" \
+  >/dev/null 2>&1 || echo "strongSwan measurement failed: see scripts/bench/strongswan.sh" >&2
 /usr/bin/python3 scripts/bench/report.py "$OUT"
