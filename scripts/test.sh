@@ -111,6 +111,7 @@ if CC=clang build build-fuzz --buildtype=debug -Dfuzz=true -Db_sanitize=address,
     corpus=build-fuzz/corpus-$target
     rm -rf "$corpus"; mkdir -p "$corpus"
     [[ $target == config ]] && cp config/*.yaml "$corpus"/
+    for seed in tests/fuzz/seeds/"$target"-*; do [[ -e $seed ]] && cp "$seed" "$corpus"/; done
     if "$f" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 -artifact_prefix="build-fuzz/$name-" "$corpus" \
          >"build-fuzz/$name.log" 2>&1; then
       ok; grep -E '^Done' "build-fuzz/$name.log"
