@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fh_ike_build.h"
 #include "fh_ike_msg.h"
 #include "fh_test.h"
 
@@ -140,6 +141,33 @@ int main(void)
 		fh_check(fh_ike_parse_id(id4, sizeof(id4), &id) == FH_IKE_OK && id.type == 1 && id.len == 4,
 			 "ID_IPV4_ADDR 192.168.0.20");
 		fh_check(fh_ike_parse_id(idbad, sizeof(idbad), &id) == FH_IKE_ERR_SYNTAX, "ID_IPV4_ADDR of 3 bytes");
+	}
+	/* the builder produces scapy's message byte for byte; and it refuses what does not fit */
+	{
+		static const struct fh_ike_xf_spec xf[] = {{1, 12, 0}, {2, 5, 0}, {3, 12, 0}, {4, 14, 0}};
+		struct fh_ike_hdr h = {.spi_i = 0x1111111111111111ull, .exchange = FH_IKE_SA_INIT,
+				       .flags = FH_IKE_FLAG_INITIATOR};
+		uint8_t out[1024], ked[256], nonce[32], nat[20], small[100];
+		struct fh_ike_builder b;
+
+		memset(ked, 0x42, sizeof(ked));
+		memset(nonce, 0x07, sizeof(nonce));
+		memset(nat, 0x01, sizeof(nat));
+		fh_ike_build_init(&b, out, sizeof(out), &h);
+		fh_ike_add_sa(&b, 1, NULL, 0, xf, 4);
+		fh_ike_add_ke(&b, 14, ked, sizeof(ked));
+		fh_ike_add(&b, FH_IKE_PL_NONCE, nonce, sizeof(nonce));
+		fh_ike_add_notify(&b, 0, 16388, NULL, 0, nat, sizeof(nat));
+		fh_check(!b.err && b.len == len && memcmp(out, buf, len) == 0, "built IKE_SA_INIT equals scapy's bytes");
+		fh_ike_build_init(&b, small, sizeof(small), &h);
+		fh_check(fh_ike_add_sa(&b, 1, NULL, 0, xf, 4) && !fh_ike_add_ke(&b, 14, ked, sizeof(ked)) && b.err &&
+				 fh_ike_parse(small, b.len, &m) == FH_IKE_OK && m.n == 1,
+			 "an append that does not fit fails and leaves a valid message");
+		fh_ike_build_init(&b, out, sizeof(out), &h);
+		fh_ike_add_sa(&b, 1, NULL, 0, (const struct fh_ike_xf_spec[]){{1, 12, 256}, {2, 5, 0}}, 2);
+		fh_check(fh_ike_parse(out, b.len, &m) == FH_IKE_OK &&
+				 fh_ike_parse_sa(m.pl[0].body, m.pl[0].len, &sa) == FH_IKE_OK && sa.p[0].xf[0].key_len == 256,
+			 "Key Length attribute written and read back");
 	}
 	return fh_test_done();
 }
