@@ -81,6 +81,11 @@ static int parse_scalar(const struct fh_key *k, void *field, const char *s, char
 {
 	switch (k->type) {
 	case FH_K_STR:
+		/* a key with a default means something when empty only by accident ("hostname: \"\"") */
+		if (s[0] == '\0' && k->dflt != NULL && k->dflt[0] != '\0') {
+			snprintf(err, elen, "must not be empty (default: %s)", k->dflt);
+			return -1;
+		}
 		if (strlen(s) >= k->size) {
 			snprintf(err, elen, "too long: %zu characters, at most %zu", strlen(s), k->size - 1);
 			return -1;

@@ -326,6 +326,7 @@ static const struct bad bad[] = {
 	 "17 items, at most 16", 4, 43},
 	{"string too long", "hostname: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
 	 "too long: 77 characters, at most 63", 1, 11},
+	{"empty string for a key with a default", "hostname: \"\"\n", "must not be empty (default: flexhub)", 1, 11},
 	{"scalar where a block goes", "crypto: 5\n", "crypto: expected a mapping", 1, 9},
 	{"mapping where a scalar goes", "hostname: {a: b}\n", "hostname: expected a string", 1, 11},
 	{"bool that is not", "dataplane: {hugepages: maybe}\n", "expected true or false", 1, 24},
