@@ -317,8 +317,7 @@ static void sa_block(FILE *out, const char *dir, const struct fh_sa *sa, const s
 			sa->hard_expired ? " EXPIRED" : sa->soft_expired ? " soft limit reached" : "");
 	}
 	fprintf(out, "        IV size: %u bytes\n", sa->iv_len);
-	fprintf(out, "        replay detection support: %s%s\n", sa->rp.win ? "Y" : "N",
-		sa->dir == FH_SA_IN && sa->rp.win ? "" : "");
+	fprintf(out, "        replay detection support: %s\n", sa->rp.win ? "Y" : "N");
 	if (sa->dir == FH_SA_IN)
 		fprintf(out, "        replay window size: %u\n", c->replay_window);
 	fprintf(out, "        Status: ACTIVE(ACTIVE)\n\n");

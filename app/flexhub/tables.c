@@ -264,7 +264,6 @@ int fh_publish_tables(struct fh_app *app)
 {
 	struct fh_dp_tables *t = rte_zmalloc("fh_tables", sizeof(*t), RTE_CACHE_LINE_SIZE);
 	struct fh_fib *old_fib = app->dp.tables != NULL ? app->dp.tables->fib : NULL;
-	uint32_t nt = 0;
 
 	uint32_t ti = 0;
 
@@ -300,7 +299,6 @@ int fh_publish_tables(struct fh_app *app)
 			continue;
 		c = &app->cfg->iface[f->cfg_idx];
 		tun = &t->tun[app->tun_of_if[i]];
-		nt++;
 		tun->if_idx = (int)i;
 		tun->mode = c->tunnel_mode;
 		tun->has_key = c->has_tunnel_key;
@@ -325,7 +323,7 @@ int fh_publish_tables(struct fh_app *app)
 		}
 		app->ifs.v[i].proto_up = tun->up;
 	}
-	t->n_tunnels = nt;
+	t->n_tunnels = ti; /* numbered before the FIB was built */
 	for (uint32_t s = 0; s < app->n_sas; s++) {
 		struct fh_sa *in = app->sas[s].in;
 		uint32_t h;

@@ -432,7 +432,7 @@ static void check_key(struct vctx *v, const struct fh_cfg_static_sa *s, const ch
 
 	if (have != want)
 		VERR(v, key[0] ? (const void *)key : (const void *)&s->hdr, "static-sa %s: %s is %u bytes, %s needs %u",
-		     s->hdr.name, kname, have, want == 0 ? "this algorithm" : "this algorithm", want);
+		     s->hdr.name, kname, have, "this algorithm", want);
 }
 
 static void check_static_sas(struct vctx *v)

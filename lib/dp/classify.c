@@ -57,26 +57,6 @@ const char *fh_dp_ctr_name(enum fh_dp_ctr c)
 	return c < FH_CTR_MAX ? ctr_names[c] : "?";
 }
 
-static bool is_local(const struct fh_dp_tables *t, uint32_t dst_be)
-{
-	for (uint32_t i = 0; i < t->n_local; i++)
-		if (t->local_addr[i] == dst_be)
-			return true;
-	return false;
-}
-
-/* Internet checksum over an IPv4 header whose length was already checked. */
-static bool ipv4_csum_ok(const uint8_t *h, uint32_t hlen)
-{
-	uint32_t sum = 0;
-
-	for (uint32_t i = 0; i < hlen; i += 2)
-		sum += (uint32_t)h[i] << 8 | h[i + 1];
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return sum == 0xffff;
-}
-
 static enum fh_dp_ctr classify_local(const uint8_t *l4, uint32_t l4len, uint8_t proto, enum fh_punt_kind *punt)
 {
 	switch (proto) {
@@ -127,7 +107,7 @@ static enum fh_dp_ctr classify_local(const uint8_t *l4, uint32_t l4len, uint8_t 
 }
 
 enum fh_dp_ctr fh_dp_classify(const struct fh_dp_tables *t, const struct rte_ether_addr *port_mac,
-			      uint16_t port_idx, const uint8_t *pkt, uint32_t len, enum fh_punt_kind *punt)
+			      const uint8_t *pkt, uint32_t len, enum fh_punt_kind *punt)
 {
 	const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *)pkt;
 	const uint8_t *ip;
@@ -135,7 +115,6 @@ enum fh_dp_ctr fh_dp_classify(const struct fh_dp_tables *t, const struct rte_eth
 	uint16_t etype, frag;
 	uint32_t dst;
 
-	(void)port_idx;
 	*punt = 0;
 	if (len < sizeof(*eth))
 		return FH_CTR_DROP_RUNT;
@@ -162,10 +141,11 @@ enum fh_dp_ctr fh_dp_classify(const struct fh_dp_tables *t, const struct rte_eth
 	/* Ethernet pads short frames: trailing bytes are fine, missing ones are not. */
 	if (tot > iplen || hlen > iplen)
 		return FH_CTR_DROP_RUNT;
-	if (!ipv4_csum_ok(ip, hlen))
+	/* a correct header sums to 0xffff (the header length was checked above) */
+	if (rte_raw_cksum(ip, hlen) != 0xffff)
 		return FH_CTR_DROP_BAD_IPV4;
 	memcpy(&dst, ip + 16, 4);
-	if (!is_local(t, dst))
+	if (!fh_dp_is_local(t, dst))
 		return FH_CTR_FORWARDED;
 	frag = (uint16_t)(ip[6] << 8 | ip[7]);
 	if (frag & 0x3fff) /* MF set or an offset: a fragment */

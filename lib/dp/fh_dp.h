@@ -145,6 +145,15 @@ struct fh_dp_tables {
 	struct fh_dp_neigh neigh[FH_DP_NEIGH_SLOTS];
 };
 
+/* Is dst (network order) one of our addresses? A linear scan: FH_DP_LOCAL_ADDRS_MAX is small. */
+static inline bool fh_dp_is_local(const struct fh_dp_tables *t, uint32_t dst_be)
+{
+	for (uint32_t i = 0; i < t->n_local; i++)
+		if (t->local_addr[i] == dst_be)
+			return true;
+	return false;
+}
+
 /* Slot lookups shared by workers and the control lcore. */
 static inline const struct fh_dp_sa_slot *fh_dp_sa_find(const struct fh_dp_tables *t, uint32_t spi)
 {
@@ -217,10 +226,16 @@ int fh_dp_worker_main(void *arg);
  * lcore should get it. FH_CTR_ESP_IN means ESP to us (the SA is looked up next), FH_CTR_FORWARDED
  * transit traffic. Pure function of the packet and the tables, for unit tests and fuzzing. */
 enum fh_dp_ctr fh_dp_classify(const struct fh_dp_tables *t, const struct rte_ether_addr *port_mac,
-			      uint16_t port_idx, const uint8_t *pkt, uint32_t len, enum fh_punt_kind *punt);
+			      const uint8_t *pkt, uint32_t len, enum fh_punt_kind *punt);
 
 /* Sum one counter over workers. */
 uint64_t fh_dp_counter(const struct fh_dp *dp, enum fh_dp_ctr c);
+
+/* A worker adds to its own counters only: a relaxed store of the sum is enough for readers. */
+static inline void fh_dp_count(struct fh_dp_counters *ctr, enum fh_dp_ctr c, uint64_t n)
+{
+	__atomic_store_n(&ctr->c[c], ctr->c[c] + n, __ATOMIC_RELAXED);
+}
 void fh_dp_counters_clear(struct fh_dp *dp);
 
 #endif

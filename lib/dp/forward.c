@@ -15,23 +15,10 @@
 #include "fh_gre.h"
 #include "fh_stage.h"
 
-static inline void count(struct fh_dp_counters *ctr, enum fh_dp_ctr c, uint64_t n)
-{
-	__atomic_store_n(&ctr->c[c], ctr->c[c] + n, __ATOMIC_RELAXED);
-}
-
 static void drop(struct fh_stage *st, struct rte_mbuf *m, enum fh_dp_ctr c)
 {
-	count(st->ctr, c, 1);
+	fh_dp_count(st->ctr, c, 1);
 	rte_pktmbuf_free(m);
-}
-
-static bool is_local(const struct fh_dp_tables *t, uint32_t dst_be)
-{
-	for (uint32_t i = 0; i < t->n_local; i++)
-		if (t->local_addr[i] == dst_be)
-			return true;
-	return false;
 }
 
 /* RFC 1624 incremental update: TTL is the high byte of its 16-bit word. */
@@ -64,7 +51,7 @@ static bool ip_valid(struct rte_mbuf *m)
 static void drop_icmp(struct fh_stage *st, struct rte_mbuf *m, enum fh_dp_ctr c, uint8_t type, uint8_t code,
 		      uint16_t mtu)
 {
-	count(st->ctr, c, 1);
+	fh_dp_count(st->ctr, c, 1);
 	m->hash.fdir.hi = (uint32_t)type << 24 | (uint32_t)code << 16 | mtu;
 	fh_stage_punt(st, m, FH_PUNT_ICMP_ERR);
 }
@@ -113,9 +100,9 @@ void fh_stage_flush_port(struct fh_stage *st, uint16_t pi)
 	if (n == 0)
 		return;
 	sent = rte_eth_tx_burst(st->dp->port[pi].port_id, st->worker, st->tx[pi], n);
-	count(st->ctr, FH_CTR_TX, sent);
+	fh_dp_count(st->ctr, FH_CTR_TX, sent);
 	if (sent < n) {
-		count(st->ctr, FH_CTR_DROP_TX_FULL, n - sent);
+		fh_dp_count(st->ctr, FH_CTR_DROP_TX_FULL, n - sent);
 		rte_pktmbuf_free_bulk(&st->tx[pi][sent], n - sent);
 	}
 	st->n_tx[pi] = 0;
@@ -194,7 +181,7 @@ void fh_stage_esp_out(struct fh_stage *st)
 		return;
 	st->n_eo = 0;
 	ok = fh_esp_outbound(st->dp->esp[st->worker], st->eo, st->eo_sa, n, why);
-	count(st->ctr, FH_CTR_ESP_OUT, ok);
+	fh_dp_count(st->ctr, FH_CTR_ESP_OUT, ok);
 	for (uint16_t i = ok; i < n; i++)
 		drop(st, st->eo[i], FH_CTR_DROP_ESP_OTHER);
 	for (uint16_t i = 0; i < ok; i++)
@@ -212,7 +199,7 @@ void fh_stage_forward(struct fh_stage *st, struct rte_mbuf *m)
 		return;
 	}
 	ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
-	if (is_local(st->t, ip->dst_addr)) {
+	if (fh_dp_is_local(st->t, ip->dst_addr)) {
 		if (ip->next_proto_id == IPPROTO_ICMP)
 			fh_stage_punt(st, m, FH_PUNT_ICMP_IP);
 		else
@@ -232,12 +219,12 @@ void fh_stage_forward(struct fh_stage *st, struct rte_mbuf *m)
 	switch (nh->kind) {
 	case FH_NH_PORT:
 	case FH_NH_GATEWAY:
-		count(st->ctr, FH_CTR_FORWARDED, 1);
+		fh_dp_count(st->ctr, FH_CTR_FORWARDED, 1);
 		ttl_dec(ip);
 		l2_out(st, m, nh->port, nh->kind == FH_NH_GATEWAY ? nh->gw : dst);
 		break;
 	case FH_NH_TUNNEL:
-		count(st->ctr, FH_CTR_FORWARDED, 1);
+		fh_dp_count(st->ctr, FH_CTR_FORWARDED, 1);
 		tunnel_in(st, m, nh->tunnel);
 		break;
 	case FH_NH_LOCAL:
@@ -257,7 +244,7 @@ static void esp_in_done(struct fh_stage *st, struct rte_mbuf *m, uint16_t ti)
 	struct fh_gre_info g;
 	uint32_t hlen, tot, src, dst;
 
-	count(st->ctr, FH_CTR_ESP_IN, 1);
+	fh_dp_count(st->ctr, FH_CTR_ESP_IN, 1);
 	if (tun->mode != FH_TUN_GRE) {
 		fh_stage_forward(st, m);
 		return;
@@ -282,7 +269,7 @@ static void esp_in_done(struct fh_stage *st, struct rte_mbuf *m, uint16_t ti)
 	}
 	rte_pktmbuf_adj(m, (uint16_t)(hlen + g.hlen));
 	if (g.proto == FH_GRE_PROTO_NHRP) {
-		count(st->ctr, FH_CTR_PUNT_NHRP, 1);
+		fh_dp_count(st->ctr, FH_CTR_PUNT_NHRP, 1);
 		m->port = ti; /* the tunnel it came from */
 		fh_stage_punt(st, m, FH_PUNT_NHRP);
 		return;
@@ -346,7 +333,7 @@ void fh_stage_esp_queue(struct fh_stage *st, struct rte_mbuf *m)
 			drop(st, m, FH_CTR_DROP_HANDOFF_FULL);
 			return;
 		}
-		count(st->ctr, FH_CTR_HANDOFF, 1);
+		fh_dp_count(st->ctr, FH_CTR_HANDOFF, 1);
 		return;
 	}
 	st->ei[st->n_ei] = m;

@@ -113,12 +113,6 @@ void fh_dp_counters_clear(struct fh_dp *dp)
 			__atomic_store_n(&dp->ctr[w].c[c], 0, __ATOMIC_RELAXED);
 }
 
-static inline void count(struct fh_dp_counters *ctr, enum fh_dp_ctr c, uint64_t n)
-{
-	/* single writer per counter: a relaxed store of the sum is enough for readers */
-	__atomic_store_n(&ctr->c[c], ctr->c[c] + n, __ATOMIC_RELAXED);
-}
-
 /* Classify a burst and send each packet down its stage. */
 static void rx_burst_process(struct fh_stage *st, uint16_t pi, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -130,11 +124,11 @@ static void rx_burst_process(struct fh_stage *st, uint16_t pi, struct rte_mbuf *
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
 		/* multi-segment frames: classify reads the first segment only, which holds the headers */
-		c = fh_dp_classify(st->t, &st->dp->port[pi].mac, pi, rte_pktmbuf_mtod(m, const uint8_t *),
+		c = fh_dp_classify(st->t, &st->dp->port[pi].mac, rte_pktmbuf_mtod(m, const uint8_t *),
 				   rte_pktmbuf_data_len(m), &kind);
 		m->port = pi;
 		if (kind != 0) {
-			count(st->ctr, c, 1);
+			fh_dp_count(st->ctr, c, 1);
 			m->port = st->dp->port[pi].port_id;
 			fh_stage_punt(st, m, kind);
 		} else if (c == FH_CTR_ESP_IN) {
@@ -144,7 +138,7 @@ static void rx_burst_process(struct fh_stage *st, uint16_t pi, struct rte_mbuf *
 			rte_pktmbuf_adj(m, sizeof(struct rte_ether_hdr));
 			fh_stage_forward(st, m);
 		} else {
-			count(st->ctr, c, 1);
+			fh_dp_count(st->ctr, c, 1);
 			rte_pktmbuf_free(m);
 		}
 	}
@@ -162,9 +156,9 @@ static uint16_t from_control(struct fh_stage *st)
 			continue;
 		}
 		if (rte_eth_tx_burst(m[i]->port, st->worker, &m[i], 1) == 1) {
-			count(st->ctr, FH_CTR_TX, 1);
+			fh_dp_count(st->ctr, FH_CTR_TX, 1);
 		} else {
-			count(st->ctr, FH_CTR_DROP_TX_FULL, 1);
+			fh_dp_count(st->ctr, FH_CTR_DROP_TX_FULL, 1);
 			rte_pktmbuf_free(m[i]);
 		}
 	}
@@ -193,7 +187,7 @@ static void flush(struct fh_stage *st)
 		unsigned int done = rte_ring_enqueue_burst(st->dp->punt, (void **)st->punt, st->n_punt, NULL);
 
 		if (done < st->n_punt) {
-			count(st->ctr, FH_CTR_DROP_PUNT_FULL, st->n_punt - done);
+			fh_dp_count(st->ctr, FH_CTR_DROP_PUNT_FULL, st->n_punt - done);
 			rte_pktmbuf_free_bulk(&st->punt[done], st->n_punt - done);
 		}
 		st->n_punt = 0;
@@ -225,7 +219,7 @@ int fh_dp_worker_main(void *arg)
 
 			if (n == 0)
 				continue;
-			count(st->ctr, FH_CTR_RX, n);
+			fh_dp_count(st->ctr, FH_CTR_RX, n);
 			rx_burst_process(st, pi, pkts, n);
 			got += n;
 		}

@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (copy == NULL)
 		return 0;
 	memcpy(copy, data, size);
-	c = fh_dp_classify(&t, &mac, 0, copy, (uint32_t)size, &k);
+	c = fh_dp_classify(&t, &mac, copy, (uint32_t)size, &k);
 	if (c >= FH_CTR_MAX || (k != 0 && c != FH_CTR_PUNT_ARP && c != FH_CTR_PUNT_IKE && c != FH_CTR_PUNT_ICMP &&
 				c != FH_CTR_PUNT_ROUTING))
 		abort();

@@ -48,46 +48,46 @@ int main(void)
 
 	l4[2] = 0x01, l4[3] = 0xf4; /* UDP dport 500 */
 	n = frame(b, 17, l4, 36);
-	fh_check(fh_dp_classify(&t, &mac, 0, b, n, &k) == FH_CTR_PUNT_IKE && k == FH_PUNT_IKE, "IKE on 500 is punted");
+	fh_check(fh_dp_classify(&t, &mac, b, n, &k) == FH_CTR_PUNT_IKE && k == FH_PUNT_IKE, "IKE on 500 is punted");
 	l4[2] = 0x11, l4[3] = 0x94; /* 4500, non-ESP marker */
-	fh_check(fh_dp_classify(&t, &mac, 0, b, frame(b, 17, l4, 36), &k) == FH_CTR_PUNT_IKE, "IKE on 4500 is punted");
+	fh_check(fh_dp_classify(&t, &mac, b, frame(b, 17, l4, 36), &k) == FH_CTR_PUNT_IKE, "IKE on 4500 is punted");
 	l4[8] = 0xff;
-	fh_check(fh_dp_classify(&t, &mac, 0, b, frame(b, 17, l4, 9), &k) == FH_CTR_PUNT_IKE, "NAT keepalive is punted");
+	fh_check(fh_dp_classify(&t, &mac, b, frame(b, 17, l4, 9), &k) == FH_CTR_PUNT_IKE, "NAT keepalive is punted");
 	l4[8] = 0x10; /* SPI starts: UDP-encapsulated ESP */
-	fh_check(fh_dp_classify(&t, &mac, 0, b, frame(b, 17, l4, 40), &k) == FH_CTR_ESP_IN && k == 0,
+	fh_check(fh_dp_classify(&t, &mac, b, frame(b, 17, l4, 40), &k) == FH_CTR_ESP_IN && k == 0,
 		 "ESP in UDP goes to ESP processing");
-	fh_check(fh_dp_classify(&t, &mac, 0, b, frame(b, 50, l4, 40), &k) == FH_CTR_ESP_IN, "ESP goes to ESP processing");
-	fh_check(fh_dp_classify(&t, &mac, 0, b, frame(b, 50, l4, 4), &k) == FH_CTR_DROP_RUNT, "ESP shorter than its header");
-	fh_check(fh_dp_classify(&t, &mac, 0, b, frame(b, 47, l4, 8), &k) == FH_CTR_DROP_UNPROTECTED, "bare GRE");
-	fh_check(fh_dp_classify(&t, &mac, 0, b, frame(b, 1, l4, 8), &k) == FH_CTR_PUNT_ICMP && k == FH_PUNT_ICMP, "ICMP");
-	fh_check(fh_dp_classify(&t, &mac, 0, b, frame(b, 89, l4, 8), &k) == FH_CTR_PUNT_ROUTING, "OSPF is punted");
-	fh_check(fh_dp_classify(&t, &mac, 0, b, frame(b, 6, l4, 20), &k) == FH_CTR_DROP_LOCAL_PROTO, "TCP to us");
+	fh_check(fh_dp_classify(&t, &mac, b, frame(b, 50, l4, 40), &k) == FH_CTR_ESP_IN, "ESP goes to ESP processing");
+	fh_check(fh_dp_classify(&t, &mac, b, frame(b, 50, l4, 4), &k) == FH_CTR_DROP_RUNT, "ESP shorter than its header");
+	fh_check(fh_dp_classify(&t, &mac, b, frame(b, 47, l4, 8), &k) == FH_CTR_DROP_UNPROTECTED, "bare GRE");
+	fh_check(fh_dp_classify(&t, &mac, b, frame(b, 1, l4, 8), &k) == FH_CTR_PUNT_ICMP && k == FH_PUNT_ICMP, "ICMP");
+	fh_check(fh_dp_classify(&t, &mac, b, frame(b, 89, l4, 8), &k) == FH_CTR_PUNT_ROUTING, "OSPF is punted");
+	fh_check(fh_dp_classify(&t, &mac, b, frame(b, 6, l4, 20), &k) == FH_CTR_DROP_LOCAL_PROTO, "TCP to us");
 
 	n = frame(b, 1, l4, 8);
 	b[24] ^= 1;
-	fh_check(fh_dp_classify(&t, &mac, 0, b, n, &k) == FH_CTR_DROP_BAD_IPV4, "bad header checksum");
+	fh_check(fh_dp_classify(&t, &mac, b, n, &k) == FH_CTR_DROP_BAD_IPV4, "bad header checksum");
 	n = frame(b, 1, l4, 8);
-	fh_check(fh_dp_classify(&t, &mac, 0, b, n - 1, &k) == FH_CTR_DROP_RUNT, "truncated below total length");
-	fh_check(fh_dp_classify(&t, &mac, 0, b, 14 + 19, &k) == FH_CTR_DROP_RUNT, "shorter than an IPv4 header");
-	fh_check(fh_dp_classify(&t, &mac, 0, b, 10, &k) == FH_CTR_DROP_RUNT, "shorter than Ethernet");
+	fh_check(fh_dp_classify(&t, &mac, b, n - 1, &k) == FH_CTR_DROP_RUNT, "truncated below total length");
+	fh_check(fh_dp_classify(&t, &mac, b, 14 + 19, &k) == FH_CTR_DROP_RUNT, "shorter than an IPv4 header");
+	fh_check(fh_dp_classify(&t, &mac, b, 10, &k) == FH_CTR_DROP_RUNT, "shorter than Ethernet");
 	n = frame(b, 1, l4, 8);
 	b[14] = 0x46; /* IHL 24 with 20 bytes of header: checksum catches it or lengths do */
-	fh_check(fh_dp_classify(&t, &mac, 0, b, n, &k) == FH_CTR_DROP_BAD_IPV4, "IHL beyond the header");
+	fh_check(fh_dp_classify(&t, &mac, b, n, &k) == FH_CTR_DROP_BAD_IPV4, "IHL beyond the header");
 	n = frame(b, 1, l4, 8);
 	b[14] = 0x65;
-	fh_check(fh_dp_classify(&t, &mac, 0, b, n, &k) == FH_CTR_DROP_BAD_IPV4, "IP version 6 in an IPv4 frame");
+	fh_check(fh_dp_classify(&t, &mac, b, n, &k) == FH_CTR_DROP_BAD_IPV4, "IP version 6 in an IPv4 frame");
 	n = frame(b, 1, l4, 8);
 	b[0] = 0x04;
-	fh_check(fh_dp_classify(&t, &mac, 0, b, n, &k) == FH_CTR_DROP_NOT_FOR_US, "another station's MAC");
+	fh_check(fh_dp_classify(&t, &mac, b, n, &k) == FH_CTR_DROP_NOT_FOR_US, "another station's MAC");
 	n = frame(b, 1, l4, 8);
 	b[33] = 99, b[25] -= 89; /* to 192.168.0.99, checksum adjusted */
-	fh_check(fh_dp_classify(&t, &mac, 0, b, n, &k) == FH_CTR_FORWARDED, "transit goes to the FIB");
+	fh_check(fh_dp_classify(&t, &mac, b, n, &k) == FH_CTR_FORWARDED, "transit goes to the FIB");
 	n = frame(b, 1, l4, 8);
 	b[12] = 0x86, b[13] = 0xdd;
-	fh_check(fh_dp_classify(&t, &mac, 0, b, n, &k) == FH_CTR_DROP_ETHERTYPE, "IPv6 ethertype");
+	fh_check(fh_dp_classify(&t, &mac, b, n, &k) == FH_CTR_DROP_ETHERTYPE, "IPv6 ethertype");
 	memset(b, 0xff, 6);
 	b[12] = 0x08, b[13] = 0x06;
-	fh_check(fh_dp_classify(&t, &mac, 0, b, 42, &k) == FH_CTR_PUNT_ARP && k == FH_PUNT_ARP, "broadcast ARP punted");
-	fh_check(fh_dp_classify(&t, &mac, 0, b, 41, &k) == FH_CTR_DROP_RUNT, "short ARP dropped");
+	fh_check(fh_dp_classify(&t, &mac, b, 42, &k) == FH_CTR_PUNT_ARP && k == FH_PUNT_ARP, "broadcast ARP punted");
+	fh_check(fh_dp_classify(&t, &mac, b, 41, &k) == FH_CTR_DROP_RUNT, "short ARP dropped");
 	return fh_test_done();
 }
