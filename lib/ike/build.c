@@ -59,41 +59,59 @@ uint8_t *fh_ike_add(struct fh_ike_builder *b, uint8_t type, const void *body, si
 	return p + FH_IKE_GEN_HDR_LEN;
 }
 
-bool fh_ike_add_sa(struct fh_ike_builder *b, uint8_t protocol, const uint8_t *spi, uint8_t spi_len,
-		   const struct fh_ike_xf_spec *xf, uint8_t n)
+bool fh_ike_add_sa_multi(struct fh_ike_builder *b, const struct fh_ike_prop_spec *p, uint8_t n)
 {
-	uint8_t body[8 + 8 + FH_IKE_TRANSFORMS_MAX * 12];
-	size_t off = 8 + spi_len;
+	uint8_t body[2048];
+	size_t off = 0;
 
-	if (n == 0 || n > FH_IKE_TRANSFORMS_MAX || spi_len > 8) {
+	if (n == 0) {
 		b->err = true;
 		return false;
 	}
-	body[0] = 0; /* last (only) proposal */
-	body[1] = 0;
-	body[4] = 1;
-	body[5] = protocol;
-	body[6] = spi_len;
-	body[7] = n;
-	if (spi_len)
-		memcpy(body + 8, spi, spi_len);
-	for (uint8_t i = 0; i < n; i++) {
-		uint16_t tl = xf[i].key_len ? 12 : 8;
+	for (uint8_t k = 0; k < n; k++) {
+		size_t start = off;
 
-		body[off] = i + 1 == n ? 0 : 3;
-		body[off + 1] = 0;
-		put16(body + off + 2, tl);
-		body[off + 4] = xf[i].type;
-		body[off + 5] = 0;
-		put16(body + off + 6, xf[i].id);
-		if (xf[i].key_len) {
-			put16(body + off + 8, 0x8000 | 14); /* TV Key Length (RFC 7296 3.3.5) */
-			put16(body + off + 10, xf[i].key_len);
+		if (p[k].n == 0 || p[k].n > FH_IKE_TRANSFORMS_MAX || p[k].spi_len > 8 ||
+		    off + 8 + p[k].spi_len + (size_t)p[k].n * 12 > sizeof(body)) {
+			b->err = true;
+			return false;
 		}
-		off += tl;
+		body[off] = k + 1 == n ? 0 : 2; /* last, or more proposals follow */
+		body[off + 1] = 0;
+		body[off + 4] = p[k].num;
+		body[off + 5] = p[k].protocol;
+		body[off + 6] = p[k].spi_len;
+		body[off + 7] = p[k].n;
+		if (p[k].spi_len)
+			memcpy(body + off + 8, p[k].spi, p[k].spi_len);
+		off += 8 + p[k].spi_len;
+		for (uint8_t i = 0; i < p[k].n; i++) {
+			const struct fh_ike_xf_spec *x = &p[k].xf[i];
+			uint16_t tl = x->key_len ? 12 : 8;
+
+			body[off] = i + 1 == p[k].n ? 0 : 3;
+			body[off + 1] = 0;
+			put16(body + off + 2, tl);
+			body[off + 4] = x->type;
+			body[off + 5] = 0;
+			put16(body + off + 6, x->id);
+			if (x->key_len) {
+				put16(body + off + 8, 0x8000 | 14); /* TV Key Length (RFC 7296 3.3.5) */
+				put16(body + off + 10, x->key_len);
+			}
+			off += tl;
+		}
+		put16(body + start + 2, (uint16_t)(off - start));
 	}
-	put16(body + 2, (uint16_t)off);
 	return fh_ike_add(b, FH_IKE_PL_SA, body, off) != NULL;
+}
+
+bool fh_ike_add_sa(struct fh_ike_builder *b, uint8_t protocol, const uint8_t *spi, uint8_t spi_len,
+		   const struct fh_ike_xf_spec *xf, uint8_t n)
+{
+	struct fh_ike_prop_spec p = {.num = 1, .protocol = protocol, .spi = spi, .spi_len = spi_len, .xf = xf, .n = n};
+
+	return fh_ike_add_sa_multi(b, &p, 1);
 }
 
 bool fh_ike_add_ke(struct fh_ike_builder *b, uint16_t group, const uint8_t *data, size_t len)

@@ -35,6 +35,19 @@ struct fh_ike_xf_spec {
 	uint16_t key_len; /* 0: no Key Length attribute */
 };
 
+/* One proposal of an SA payload. */
+struct fh_ike_prop_spec {
+	uint8_t num;
+	uint8_t protocol;
+	const uint8_t *spi;
+	uint8_t spi_len;
+	const struct fh_ike_xf_spec *xf;
+	uint8_t n;
+};
+
+/* SA payload with n proposals, in order. */
+bool fh_ike_add_sa_multi(struct fh_ike_builder *b, const struct fh_ike_prop_spec *p, uint8_t n);
+
 /* SA payload with one proposal (num 1). */
 bool fh_ike_add_sa(struct fh_ike_builder *b, uint8_t protocol, const uint8_t *spi, uint8_t spi_len,
 		   const struct fh_ike_xf_spec *xf, uint8_t n);

@@ -1,0 +1,420 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * IKE_AUTH with pre-shared keys (RFC 7296 2.15): each side signs its own IKE_SA_INIT message, the
+ * peer's nonce and its identity with its local key; keys may differ per direction (IOS
+ * "pre-shared-key local|remote"). The first child SA rides along.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "ike_int.h"
+
+#define KEY_PAD "Key Pad for IKEv2"
+
+/* AUTH = prf(prf(PSK, "Key Pad for IKEv2"), msg | nonce | prf(SK_p, ID')); returns its length. */
+static int psk_auth(const struct ike_sa *sa, const char *psk, const uint8_t *msg, size_t msg_len,
+		    const uint8_t *nonce, size_t nonce_len, const uint8_t *sk_p, const uint8_t *id, size_t id_len,
+		    uint8_t *out)
+{
+	uint16_t prf = sa->prop.prf;
+	size_t h = fh_ike_prf_len(prf);
+	uint8_t macid[64], key[64];
+	uint8_t *octets = malloc(msg_len + nonce_len + h);
+	int rc = -1;
+
+	if (octets == NULL || h == 0 || psk[0] == '\0')
+		goto out;
+	if (fh_ike_prf(prf, sk_p, sa->k.prf_len, id, id_len, macid) < 0 ||
+	    fh_ike_prf(prf, (const uint8_t *)psk, strlen(psk), (const uint8_t *)KEY_PAD, strlen(KEY_PAD), key) < 0)
+		goto out;
+	memcpy(octets, msg, msg_len);
+	memcpy(octets + msg_len, nonce, nonce_len);
+	memcpy(octets + msg_len + nonce_len, macid, h);
+	if (fh_ike_prf(prf, key, h, octets, msg_len + nonce_len + h, out) >= 0)
+		rc = (int)h;
+out:
+	OPENSSL_cleanse(key, sizeof(key));
+	free(octets);
+	return rc;
+}
+
+static const struct fh_cfg_peer *peer_of(const struct fh_ike *ike, const struct ike_sa *sa)
+{
+	if (sa->profile < 0 || sa->peer < 0)
+		return NULL;
+	return &ike->cfg->keyring[ike->cfg->ike_profile[sa->profile].keyring_idx].peer[sa->peer];
+}
+
+static const char *psk_local(const struct fh_cfg_peer *p)
+{
+	return p->psk_local[0] ? p->psk_local : p->psk;
+}
+
+static const char *psk_remote(const struct fh_cfg_peer *p)
+{
+	return p->psk_remote[0] ? p->psk_remote : p->psk;
+}
+
+static void add_auth(struct fh_ike_builder *b, const uint8_t *auth, int len)
+{
+	uint8_t *p = fh_ike_add(b, FH_IKE_PL_AUTH, NULL, 4 + (size_t)len);
+
+	if (p == NULL)
+		return;
+	p[0] = AUTH_PSK;
+	p[1] = p[2] = p[3] = 0;
+	memcpy(p + 4, auth, (size_t)len);
+}
+
+/* Is another IKE SA with this peer up? If not, INITIAL_CONTACT tells it to drop stale ones. */
+static bool first_contact(const struct fh_ike *ike, const struct ike_sa *sa)
+{
+	for (uint32_t i = 0; i < ike->n_sa; i++) {
+		const struct ike_sa *o = ike->sa[i];
+
+		if (o != NULL && o != sa && o->used && o->state == ST_ESTABLISHED && o->remote.ip == sa->remote.ip)
+			return false;
+	}
+	return true;
+}
+
+static bool want_transport(const struct fh_ike *ike, const struct ike_sa *sa)
+{
+	const struct fh_cfg_ipsec_profile *ip;
+
+	if (sa->ipsec_profile < 0)
+		return false;
+	ip = &ike->cfg->ipsec_profile[sa->ipsec_profile];
+	return ip->n_transform_set > 0 && ip->ts_idx[0] >= 0 &&
+	       ike->cfg->transform_set[ip->ts_idx[0]].mode == FH_ESP_TRANSPORT;
+}
+
+void ike_auth_send(struct fh_ike *ike, struct ike_sa *sa)
+{
+	struct fh_ike_builder b;
+	uint8_t id[4 + FH_NAME_MAX], auth[64];
+	size_t id_len;
+	struct fh_ike_ts l, r;
+	const struct fh_cfg_peer *p;
+	int al;
+
+	sa->peer = ike_keyring_peer(ike->cfg, sa->profile, NULL, sa->remote.ip);
+	p = peer_of(ike, sa);
+	if (p == NULL || psk_local(p)[0] == '\0') {
+		ike->ctr[FH_IKE_CTR_NO_PROFILE]++;
+		ike_err(ike, "tunnel-id %u: no pre-shared key for %u.%u.%u.%u in the keyring", sa->id, sa->remote.ip >> 24,
+			(sa->remote.ip >> 16) & 0xff, (sa->remote.ip >> 8) & 0xff, sa->remote.ip & 0xff);
+		ike_sa_kill(ike, sa, "no key");
+		return;
+	}
+	ike_local_id(ike->cfg, sa->profile, sa->local.ip, id, &id_len);
+	{
+		struct fh_ike_id v = {.type = id[0], .data = id + 4, .len = (uint16_t)(id_len - 4)};
+
+		ike_id_str(&v, sa->local_id, sizeof(sa->local_id));
+	}
+	al = psk_auth(sa, psk_local(p), sa->init_req, sa->init_req_len, sa->nr, sa->nr_len, sa->k.sk_pi, id, id_len, auth);
+	if (al < 0) {
+		ike_sa_kill(ike, sa, "cannot compute AUTH");
+		return;
+	}
+	sa->rq_new_spi = ike_new_spi(ike);
+	ike_inner_init(ike, &b);
+	fh_ike_add(&b, FH_IKE_PL_IDI, id, id_len);
+	if (first_contact(ike, sa))
+		fh_ike_add_notify(&b, 0, N_INITIAL_CONTACT, NULL, 0, NULL, 0);
+	add_auth(&b, auth, al);
+	if (want_transport(ike, sa))
+		fh_ike_add_notify(&b, 0, N_USE_TRANSPORT_MODE, NULL, 0, NULL, 0);
+	if (ike_child_sa_payload(ike, sa, &b, sa->rq_new_spi, 0) < 0) {
+		ike_sa_kill(ike, sa, "no transform set for the child SA");
+		return;
+	}
+	ike_ts_ours(ike, sa, &l, &r);
+	ike_add_ts(&b, FH_IKE_PL_TSI, &l);
+	ike_add_ts(&b, FH_IKE_PL_TSR, &r);
+	if (ike_request(ike, sa, FH_IKE_AUTH, RQ_AUTH, &b) < 0)
+		ike_sa_kill(ike, sa, "cannot send IKE_AUTH");
+}
+
+/* Bookkeeping once IKE_AUTH completed, either role. */
+static void sa_up(struct fh_ike *ike, struct ike_sa *sa)
+{
+	uint32_t life = sa->profile >= 0 ? ike->cfg->ike_profile[sa->profile].lifetime : 86400;
+	/* rekey at 90 % (initiator) or 95 % (responder), less up to 3 % of jitter: the two ends do
+	 * not start together, and the initiator usually goes first */
+	uint64_t soft = (uint64_t)life * (sa->initiator ? 900 : 950) - (uint64_t)life * (ike_rand32() % 30);
+
+	sa->state = ST_ESTABLISHED;
+	sa->established_ms = ike->now;
+	sa->expire_ms = ike->now + (uint64_t)life * 1000;
+	sa->rekey_ms = ike->now + soft;
+	free(sa->init_req);
+	free(sa->init_resp);
+	sa->init_req = sa->init_resp = NULL;
+	ike->ctr[FH_IKE_CTR_SA_ESTABLISHED]++;
+	fh_log(FH_LOG_INFO, "crypto ikev2", "tunnel-id %u: IKE SA with %s (%u.%u.%u.%u:%u) established as %s", sa->id,
+	       sa->remote_id, sa->remote.ip >> 24, (sa->remote.ip >> 16) & 0xff, (sa->remote.ip >> 8) & 0xff,
+	       sa->remote.ip & 0xff, sa->remote.port, sa->initiator ? "initiator" : "responder");
+	ike_established(ike, sa);
+}
+
+static bool has_notify(const struct fh_ike_msg *m, uint16_t type)
+{
+	for (uint8_t i = 0; i < m->n; i++) {
+		struct fh_ike_notify n;
+
+		if (m->pl[i].type == FH_IKE_PL_NOTIFY && fh_ike_parse_notify(m->pl[i].body, m->pl[i].len, &n) == FH_IKE_OK &&
+		    n.type == type)
+			return true;
+	}
+	return false;
+}
+
+/* The first error notify of a message, 0 when there is none. */
+static uint16_t error_notify(const struct fh_ike_msg *m)
+{
+	for (uint8_t i = 0; i < m->n; i++) {
+		struct fh_ike_notify n;
+
+		if (m->pl[i].type == FH_IKE_PL_NOTIFY && fh_ike_parse_notify(m->pl[i].body, m->pl[i].len, &n) == FH_IKE_OK &&
+		    n.type < 16384)
+			return n.type;
+	}
+	return 0;
+}
+
+bool ike_has_notify(const struct fh_ike_msg *m, uint16_t type)
+{
+	return has_notify(m, type);
+}
+
+uint16_t ike_error_notify(const struct fh_ike_msg *m)
+{
+	return error_notify(m);
+}
+
+static void respond_error(struct fh_ike *ike, struct ike_sa *sa, uint32_t msg_id, uint16_t type)
+{
+	struct fh_ike_builder b;
+
+	ike_inner_init(ike, &b);
+	fh_ike_add_notify(&b, 0, type, NULL, 0, NULL, 0);
+	ike_respond(ike, sa, FH_IKE_AUTH, msg_id, &b);
+}
+
+static bool check_auth(struct fh_ike *ike, struct ike_sa *sa, const struct fh_ike_payload *ap,
+		       const struct fh_ike_payload *idp, bool from_initiator)
+{
+	const struct fh_cfg_peer *p = peer_of(ike, sa);
+	uint8_t want[64];
+	int wl;
+
+	if (p == NULL || ap->len < 5 || ap->body[0] != AUTH_PSK)
+		return false;
+	if (from_initiator)
+		wl = psk_auth(sa, psk_remote(p), sa->init_req, sa->init_req_len, sa->nr, sa->nr_len, sa->k.sk_pi, idp->body,
+			      idp->len, want);
+	else
+		wl = psk_auth(sa, psk_remote(p), sa->init_resp, sa->init_resp_len, sa->ni, sa->ni_len, sa->k.sk_pr,
+			      idp->body, idp->len, want);
+	return wl > 0 && (size_t)wl == (size_t)ap->len - 4 && CRYPTO_memcmp(want, ap->body + 4, (size_t)wl) == 0;
+}
+
+/* The ipsec profile a responder's child SAs follow: the tunnel's, else one naming the profile. */
+static int ipsec_profile_for(const struct fh_ike *ike, const struct ike_sa *sa)
+{
+	int ip = -1;
+
+	if (sa->tunnel >= 0 && ike_profile_for_tunnel(ike->cfg, sa->tunnel, &ip) >= 0)
+		return ip;
+	for (uint32_t i = 0; i < ike->cfg->n_ipsec_profile; i++)
+		if (ike->cfg->ipsec_profile[i].ike_profile_idx == sa->profile)
+			return (int)i;
+	return -1;
+}
+
+void ike_auth_request(struct fh_ike *ike, struct ike_sa *sa, const struct fh_ike_msg *in)
+{
+	const struct fh_ike_payload *idp = fh_ike_find(in, FH_IKE_PL_IDI), *ap = fh_ike_find(in, FH_IKE_PL_AUTH),
+				    *sap = fh_ike_find(in, FH_IKE_PL_SA), *tsip = fh_ike_find(in, FH_IKE_PL_TSI),
+				    *tsrp = fh_ike_find(in, FH_IKE_PL_TSR);
+	struct fh_ike_id id;
+	struct fh_ike_builder b;
+	uint8_t myid[4 + FH_NAME_MAX], auth[64];
+	size_t myid_len;
+	uint16_t child_err = 0;
+	struct ike_child_alg alg = {0};
+	uint32_t peer_spi = 0, spi_in = 0;
+	uint8_t num = 0;
+	struct fh_ike_ts l, r;
+	bool transport = false;
+	int al;
+
+	if (idp == NULL || ap == NULL || fh_ike_parse_id(idp->body, idp->len, &id) != FH_IKE_OK) {
+		ike->ctr[FH_IKE_CTR_RX_MALFORMED]++;
+		respond_error(ike, sa, in->hdr.msg_id, N_INVALID_SYNTAX);
+		ike_sa_kill(ike, sa, "IKE_AUTH without identity or AUTH");
+		return;
+	}
+	ike_id_str(&id, sa->remote_id, sizeof(sa->remote_id));
+	sa->profile = ike_profile_for_id(ike->cfg, &id, sa->remote.ip);
+	sa->keyring = sa->profile >= 0 ? ike->cfg->ike_profile[sa->profile].keyring_idx : -1;
+	sa->peer = ike_keyring_peer(ike->cfg, sa->profile, &id, sa->remote.ip);
+	if (sa->profile < 0 || sa->peer < 0) {
+		ike->ctr[FH_IKE_CTR_NO_PROFILE]++;
+		ike->ctr[FH_IKE_CTR_AUTH_FAILED]++;
+		ike_err(ike, "IKE_AUTH from %s: no profile or keyring entry matches; AUTHENTICATION_FAILED", sa->remote_id);
+		respond_error(ike, sa, in->hdr.msg_id, N_AUTHENTICATION_FAILED);
+		ike_sa_kill(ike, sa, "no matching profile");
+		return;
+	}
+	if (!check_auth(ike, sa, ap, idp, true)) {
+		ike->ctr[FH_IKE_CTR_AUTH_FAILED]++;
+		ike_err(ike, "IKE_AUTH from %s: pre-shared key does not match; AUTHENTICATION_FAILED", sa->remote_id);
+		respond_error(ike, sa, in->hdr.msg_id, N_AUTHENTICATION_FAILED);
+		ike_sa_kill(ike, sa, "authentication failed");
+		return;
+	}
+	sa->initial_contact = has_notify(in, N_INITIAL_CONTACT);
+	sa->tunnel = ike_tunnel_for_peer(ike, sa->profile, sa->remote.ip, sa->local.ip);
+	if (sa->tunnel < 0 && id.type == 1 && id.len == 4)
+		sa->tunnel = ike_tunnel_for_peer(ike, sa->profile, ike_be32(id.data), sa->local.ip);
+	sa->ipsec_profile = ipsec_profile_for(ike, sa);
+
+	/* the child SA: problems with it do not undo the IKE SA (RFC 7296 1.2) */
+	if (sa->tunnel < 0) {
+		child_err = N_TS_UNACCEPTABLE;
+		ike_err(ike, "IKE_AUTH from %s: no tunnel interface toward %u.%u.%u.%u (virtual-template cloning is "
+			     "not available yet)", sa->remote_id, sa->remote.ip >> 24, (sa->remote.ip >> 16) & 0xff,
+			(sa->remote.ip >> 8) & 0xff, sa->remote.ip & 0xff);
+	} else if (sap == NULL || tsip == NULL || tsrp == NULL) {
+		child_err = N_NO_PROPOSAL_CHOSEN;
+	} else {
+		struct fh_ike_sa *offer = malloc(sizeof(*offer));
+		struct fh_ike_tsl *tsi = malloc(sizeof(*tsi)), *tsr = malloc(sizeof(*tsr));
+
+		if (offer == NULL || tsi == NULL || tsr == NULL || fh_ike_parse_sa(sap->body, sap->len, offer) != FH_IKE_OK ||
+		    fh_ike_parse_ts(tsip->body, tsip->len, tsi) != FH_IKE_OK ||
+		    fh_ike_parse_ts(tsrp->body, tsrp->len, tsr) != FH_IKE_OK) {
+			child_err = N_INVALID_SYNTAX;
+		} else if (ike_child_pick(ike, sa, offer, &alg, &peer_spi, &num, false) < 0) {
+			child_err = N_NO_PROPOSAL_CHOSEN;
+		} else if (!ike_ts_pick(ike, sa, tsi, tsr, &l, &r)) {
+			child_err = N_TS_UNACCEPTABLE;
+		}
+		free(offer);
+		free(tsi);
+		free(tsr);
+	}
+	if (child_err == N_NO_PROPOSAL_CHOSEN)
+		ike->ctr[FH_IKE_CTR_NO_PROPOSAL]++;
+	if (child_err == N_TS_UNACCEPTABLE)
+		ike->ctr[FH_IKE_CTR_TS_UNACCEPTABLE]++;
+	if (child_err == 0) {
+		transport = has_notify(in, N_USE_TRANSPORT_MODE) && want_transport(ike, sa);
+		spi_in = ike_new_spi(ike);
+		if (ike_child_install(ike, sa, &alg, spi_in, peer_spi, transport, false, sa->ni, sa->ni_len, sa->nr,
+				      sa->nr_len, NULL, 0, &l, &r) == NULL)
+			child_err = N_TEMPORARY_FAILURE;
+	}
+
+	ike_local_id(ike->cfg, sa->profile, sa->local.ip, myid, &myid_len);
+	{
+		struct fh_ike_id v = {.type = myid[0], .data = myid + 4, .len = (uint16_t)(myid_len - 4)};
+
+		ike_id_str(&v, sa->local_id, sizeof(sa->local_id));
+	}
+	al = psk_auth(sa, psk_local(peer_of(ike, sa)), sa->init_resp, sa->init_resp_len, sa->ni, sa->ni_len, sa->k.sk_pr,
+		      myid, myid_len, auth);
+	if (al < 0) {
+		respond_error(ike, sa, in->hdr.msg_id, N_AUTHENTICATION_FAILED);
+		ike_sa_kill(ike, sa, "no local key");
+		return;
+	}
+	ike_inner_init(ike, &b);
+	fh_ike_add(&b, FH_IKE_PL_IDR, myid, myid_len);
+	add_auth(&b, auth, al);
+	if (child_err != 0) {
+		fh_ike_add_notify(&b, 0, child_err, NULL, 0, NULL, 0);
+	} else {
+		if (transport)
+			fh_ike_add_notify(&b, 0, N_USE_TRANSPORT_MODE, NULL, 0, NULL, 0);
+		ike_child_accepted_payload(&b, num, spi_in, &alg);
+		ike_add_ts(&b, FH_IKE_PL_TSI, &r);
+		ike_add_ts(&b, FH_IKE_PL_TSR, &l);
+	}
+	if (ike->half_open > 0)
+		ike->half_open--;
+	sa->state = ST_ESTABLISHED; /* before the response: a retransmitted IKE_AUTH gets it again */
+	ike_respond(ike, sa, FH_IKE_AUTH, in->hdr.msg_id, &b);
+	sa_up(ike, sa);
+}
+
+void ike_auth_response(struct fh_ike *ike, struct ike_sa *sa, const struct fh_ike_msg *in)
+{
+	const struct fh_ike_payload *idp = fh_ike_find(in, FH_IKE_PL_IDR), *ap = fh_ike_find(in, FH_IKE_PL_AUTH),
+				    *sap = fh_ike_find(in, FH_IKE_PL_SA), *tsip = fh_ike_find(in, FH_IKE_PL_TSI),
+				    *tsrp = fh_ike_find(in, FH_IKE_PL_TSR);
+	uint16_t err = error_notify(in);
+	struct fh_ike_id id;
+	struct ike_child_alg alg;
+	uint32_t peer_spi;
+
+	if (err == N_AUTHENTICATION_FAILED || idp == NULL || ap == NULL) {
+		if (err == N_AUTHENTICATION_FAILED)
+			ike->ctr[FH_IKE_CTR_AUTH_FAILED]++;
+		ike_err(ike, "tunnel-id %u: peer refused IKE_AUTH (notify %u)", sa->id, err);
+		ike_sa_kill(ike, sa, "IKE_AUTH refused");
+		return;
+	}
+	if (fh_ike_parse_id(idp->body, idp->len, &id) != FH_IKE_OK) {
+		ike->ctr[FH_IKE_CTR_RX_MALFORMED]++;
+		ike_sa_kill(ike, sa, "malformed IDr");
+		return;
+	}
+	ike_id_str(&id, sa->remote_id, sizeof(sa->remote_id));
+	if (!ike_id_matches(ike->cfg, sa->profile, &id) || !check_auth(ike, sa, ap, idp, false)) {
+		ike->ctr[FH_IKE_CTR_AUTH_FAILED]++;
+		ike_err(ike, "tunnel-id %u: responder %s failed authentication (identity or pre-shared key)", sa->id,
+			sa->remote_id);
+		/* RFC 7296 2.21.2: the responder thinks the SA is up; tell it to drop it */
+		ike_start_delete_ike(ike, sa);
+		ike_sa_kill(ike, sa, "responder not authenticated");
+		return;
+	}
+	sa_up(ike, sa);
+	if (err != 0 || sap == NULL || tsip == NULL || tsrp == NULL) {
+		if (err == N_NO_PROPOSAL_CHOSEN)
+			ike->ctr[FH_IKE_CTR_NO_PROPOSAL]++;
+		if (err == N_TS_UNACCEPTABLE)
+			ike->ctr[FH_IKE_CTR_TS_UNACCEPTABLE]++;
+		ike_err(ike, "tunnel-id %u: IKE SA up but the peer refused the child SA (notify %u); deleting", sa->id, err);
+		sa->want_delete_ike = true;
+		return;
+	}
+	{
+		struct fh_ike_sa *got = malloc(sizeof(*got));
+		struct fh_ike_tsl *tsi = malloc(sizeof(*tsi)), *tsr = malloc(sizeof(*tsr));
+		bool ok = got != NULL && tsi != NULL && tsr != NULL && fh_ike_parse_sa(sap->body, sap->len, got) == FH_IKE_OK &&
+			  fh_ike_parse_ts(tsip->body, tsip->len, tsi) == FH_IKE_OK &&
+			  fh_ike_parse_ts(tsrp->body, tsrp->len, tsr) == FH_IKE_OK && tsi->n > 0 && tsr->n > 0 &&
+			  ike_child_check_accepted(ike, sa, got, &alg, &peer_spi) == 0;
+
+		if (ok && ike_child_install(ike, sa, &alg, sa->rq_new_spi, peer_spi,
+					    has_notify(in, N_USE_TRANSPORT_MODE) && want_transport(ike, sa), true, sa->ni,
+					    sa->ni_len, sa->nr, sa->nr_len, NULL, 0, &tsi->ts[0], &tsr->ts[0]) == NULL)
+			ok = false;
+		free(got);
+		free(tsi);
+		free(tsr);
+		if (!ok) {
+			ike->ctr[FH_IKE_CTR_NO_PROPOSAL]++;
+			ike_err(ike, "tunnel-id %u: the child SA the peer accepted is not one we offered; deleting", sa->id);
+			sa->want_delete_ike = true;
+		}
+	}
+}

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef FH_IKE_H
+#define FH_IKE_H
+
+/*
+ * The IKEv2 engine (RFC 7296): IKE SAs and their child SAs, as initiator and as responder, for
+ * the tunnels and profiles of a running config. Exchanges: IKE_SA_INIT (proposals, DH, nonces,
+ * NAT detection, cookies), IKE_AUTH with pre-shared keys (asymmetric local/remote keys from the
+ * keyring), CREATE_CHILD_SA (child rekey, IKE SA rekey), INFORMATIONAL (DPD, delete).
+ *
+ * The engine knows no packets below UDP and no data plane: the caller hands it IKE messages (the
+ * non-ESP marker of port 4500 removed) with their addresses, and gets called back to send
+ * messages and to install or remove child SAs. Time comes in as milliseconds with every call, so
+ * tests can drive two engines against each other without a clock.
+ *
+ * Threading: one engine belongs to the control lcore; nothing here is thread-safe.
+ * Ownership: the engine keeps a pointer to the config; fh_ike_set_config() replaces it and the
+ * caller frees the old one after the call.
+ * Errors: peers' mistakes are answered as RFC 7296 says or dropped, counted (enum fh_ike_ctr)
+ * and logged rate-limited under "crypto ikev2 error"; nothing a peer sends can stop the engine.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fh_config.h"
+
+#define FH_IKE_PORT 500
+#define FH_IKE_NATT_PORT 4500
+
+struct fh_ike;
+
+/* An IPv4 endpoint, host order. */
+struct fh_ike_addr {
+	uint32_t ip;
+	uint16_t port;
+};
+
+/* A negotiated child SA pair, as the data plane needs it. Keys are only valid during the call. */
+struct fh_ike_child_sa {
+	int tunnel;              /* config index of the tunnel interface it protects */
+	uint32_t ike_id;         /* the IKE SA's tunnel-id (show crypto ikev2 sa) */
+	uint32_t spi_in, spi_out;
+	uint8_t encr, integ;     /* enum fh_encr, enum fh_integ */
+	bool esn, transport, udp_encap;
+	struct fh_ike_addr local, remote;
+	uint32_t replay_window;
+	uint32_t life_seconds;   /* hard; the engine rekeys before */
+	uint64_t life_kilobytes;
+	const uint8_t *enc_in, *enc_out, *auth_in, *auth_out;
+	uint32_t enc_len, auth_len; /* enc includes GCM's 4-byte salt */
+};
+
+struct fh_ike_ops {
+	/* Send one IKE message from local to remote; the caller adds the non-ESP marker when a port
+	 * is not 500. */
+	void (*send)(void *ctx, const struct fh_ike_addr *local, const struct fh_ike_addr *remote, const uint8_t *msg,
+		     size_t len);
+	/* Install a child SA pair; traffic into the tunnel uses the newest pair. 0 or -1. */
+	int (*child_up)(void *ctx, const struct fh_ike_child_sa *c);
+	/* Remove a pair (rekeyed, deleted, dead peer, IKE SA gone). */
+	void (*child_down)(void *ctx, int tunnel, uint32_t spi_in, uint32_t spi_out);
+	/* Packets through a pair so far, for on-demand DPD and idle detection; false if unknown. */
+	bool (*child_counts)(void *ctx, uint32_t spi_in, uint32_t spi_out, uint64_t *in, uint64_t *out);
+	/* The address a tunnel's packets leave from (its tunnel-source), 0 if it has none now. */
+	uint32_t (*tunnel_source)(void *ctx, int tunnel);
+};
+
+/* What happened to IKE messages and SAs; per engine, read by show commands. */
+enum fh_ike_ctr {
+	FH_IKE_CTR_RX,
+	FH_IKE_CTR_TX,
+	FH_IKE_CTR_RETRANSMIT,
+	FH_IKE_CTR_RX_MALFORMED,     /* failed parsing (header, payload chain, payload contents) */
+	FH_IKE_CTR_RX_NO_SA,         /* for an IKE SA we do not have */
+	FH_IKE_CTR_RX_BAD_MSGID,     /* outside the message-ID window */
+	FH_IKE_CTR_RX_DUP_REQUEST,   /* retransmitted request: cached response sent again */
+	FH_IKE_CTR_RX_ICV,           /* SK payload did not verify */
+	FH_IKE_CTR_NO_PROPOSAL,      /* no proposal chosen (sent or received) */
+	FH_IKE_CTR_INVALID_KE,       /* INVALID_KE_PAYLOAD (sent or received) */
+	FH_IKE_CTR_AUTH_FAILED,      /* AUTHENTICATION_FAILED (sent or received) */
+	FH_IKE_CTR_NO_PROFILE,       /* no profile / keyring entry matches the peer */
+	FH_IKE_CTR_TS_UNACCEPTABLE,
+	FH_IKE_CTR_COOKIE_SENT,
+	FH_IKE_CTR_COOKIE_BAD,       /* IKE_SA_INIT with a missing or stale cookie while under load */
+	FH_IKE_CTR_HALF_OPEN_LIMIT,  /* IKE_SA_INIT dropped: too many half-open SAs */
+	FH_IKE_CTR_SA_ESTABLISHED,
+	FH_IKE_CTR_CHILD_UP,
+	FH_IKE_CTR_CHILD_REKEYED,
+	FH_IKE_CTR_IKE_REKEYED,
+	FH_IKE_CTR_DELETED,          /* IKE SAs deleted (either side, or cleared) */
+	FH_IKE_CTR_DPD_SENT,
+	FH_IKE_CTR_DPD_DEAD,         /* peers declared dead */
+	FH_IKE_CTR_TIMEOUT,          /* requests that were never answered */
+	FH_IKE_CTR_KEEPALIVE,        /* NAT keepalives sent */
+	FH_IKE_CTR_MAX,
+};
+
+const char *fh_ike_ctr_name(enum fh_ike_ctr c);
+
+/* Create an engine for a config; NULL without memory. */
+struct fh_ike *fh_ike_new(const struct fh_config *cfg, const struct fh_ike_ops *ops, void *ctx);
+/* Delete every SA (children removed through ops, Delete sent best effort) and free. */
+void fh_ike_free(struct fh_ike *ike, uint64_t now_ms);
+
+/* A new running config: IKE SAs whose tunnel or profile is gone are deleted, the rest go on. */
+void fh_ike_set_config(struct fh_ike *ike, const struct fh_config *cfg, uint64_t now_ms);
+
+/* One received IKE message (after the marker). */
+void fh_ike_input(struct fh_ike *ike, const struct fh_ike_addr *local, const struct fh_ike_addr *remote,
+		  const uint8_t *msg, size_t len, uint64_t now_ms);
+
+/* Timers: retransmissions, initiation of configured tunnels, DPD, rekeys, expiry, keepalives.
+ * Call often (every few ms is plenty). */
+void fh_ike_tick(struct fh_ike *ike, uint64_t now_ms);
+
+/* Tuning knobs with defaults that suit a hub; tests lower them. */
+struct fh_ike_limits {
+	uint32_t cookie_threshold;   /* half-open SAs beyond which IKE_SA_INIT needs a cookie */
+	uint32_t half_open_max;      /* half-open SAs beyond which IKE_SA_INIT is dropped */
+	uint32_t retransmit_ms;      /* first retransmission; doubles each time */
+	uint32_t retransmit_tries;   /* sends before a request is given up */
+	uint32_t retry_initiate_ms;  /* pause before a failed tunnel is tried again */
+};
+void fh_ike_get_limits(const struct fh_ike *ike, struct fh_ike_limits *l);
+void fh_ike_set_limits(struct fh_ike *ike, const struct fh_ike_limits *l);
+
+/* For show crypto ikev2 sa [detail]. */
+struct fh_ike_sa_info {
+	uint32_t id;                 /* tunnel-id */
+	struct fh_ike_addr local, remote;
+	const char *status;          /* "READY", "IN-NEG", "DELETE" */
+	bool initiator;
+	uint64_t spi_i, spi_r;
+	uint16_t encr, key_bits, prf, integ, dh_group; /* IANA transform IDs */
+	const char *auth_sign, *auth_verify;           /* "PSK" */
+	uint32_t lifetime_s, active_s;
+	bool nat_local, nat_remote;
+	char local_id[FH_NAME_MAX + 8], remote_id[FH_NAME_MAX + 8];
+	int tunnel;                  /* config index of the tunnel, -1 none */
+	int profile;                 /* config index of the IKE profile, -1 none */
+	uint32_t n_child;
+	uint32_t child_spi_in[4], child_spi_out[4];
+	uint32_t msgid_tx, msgid_rx;
+};
+
+/* The i-th IKE SA that exists (0-based); false past the last. */
+bool fh_ike_sa_get(const struct fh_ike *ike, uint32_t i, struct fh_ike_sa_info *out);
+uint64_t fh_ike_counter(const struct fh_ike *ike, enum fh_ike_ctr c);
+void fh_ike_counters_clear(struct fh_ike *ike);
+
+/* clear crypto ikev2 sa [id]: delete one (id != 0) or all; returns how many. Tunnels that are
+ * configured come back up by themselves. */
+int fh_ike_clear(struct fh_ike *ike, uint32_t id, uint64_t now_ms);
+
+/* Start a rekey now (operations, tests): child SAs (ike == false) or the IKE SA; returns how
+ * many rekeys started. */
+int fh_ike_rekey(struct fh_ike *ike, uint32_t id, bool ike_sa, uint64_t now_ms);
+
+/* Transform names for show commands ("AES-CBC", "SHA256", "DH_GROUP_2048_MODP/Group 14"). */
+const char *fh_ike_encr_name(uint16_t id);
+const char *fh_ike_prf_name(uint16_t id);
+const char *fh_ike_integ_name(uint16_t id);
+const char *fh_ike_group_name(uint16_t id);
+
+#endif
