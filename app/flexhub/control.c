@@ -274,9 +274,7 @@ static void handle_punts(struct fh_app *app, unsigned int *n_out)
 			handle_icmp(app, m[i], pi);
 			break;
 		case FH_PUNT_IKE:
-			/* IKEv2 is the control-plane issue; until then say so, counted and rate-limited */
-			app->cc[FH_CC_IKE_UNHANDLED]++;
-			rte_pktmbuf_free(m[i]);
+			fh_ike_punt(app, m[i]);
 			break;
 		default:
 			app->cc[FH_CC_ROUTING_UNHANDLED]++;
@@ -412,6 +410,7 @@ int fh_control_reload(struct fh_app *app)
 		struct fh_config *old = app->cfg;
 
 		app->cfg = cfg;
+		fh_ike_glue_reload(app);
 		if (fh_publish_tables(app) < 0)
 			fh_log(FH_LOG_ERR, "config", "reload: cannot publish the new tables");
 		fh_config_free(old);
@@ -474,11 +473,6 @@ static void report_drops(struct fh_app *app)
 			       (unsigned long)(v - app->drops_reported[c]), fh_dp_ctr_name(c), (unsigned long)v);
 		app->drops_reported[c] = v;
 	}
-	if (app->cc[FH_CC_IKE_UNHANDLED] > app->ike_reported) {
-		fh_log(FH_LOG_WARN, "crypto ikev2", "%lu IKE message(s) dropped: IKEv2 is not running yet",
-		       (unsigned long)(app->cc[FH_CC_IKE_UNHANDLED] - app->ike_reported));
-		app->ike_reported = app->cc[FH_CC_IKE_UNHANDLED];
-	}
 }
 
 void fh_control_loop(struct fh_app *app)
@@ -489,6 +483,7 @@ void fh_control_loop(struct fh_app *app)
 		handle_punts(app, &n);
 		handle_resolve(app);
 		sa_lifetimes(app);
+		fh_ike_tick(app->ike, fh_now_ms());
 		fh_ctl_poll(&app->ctl, n != 0 ? 0 : CTL_POLL_MS, fh_commands, app);
 		if (fh_reload) {
 			fh_reload = 0;

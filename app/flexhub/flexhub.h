@@ -15,6 +15,7 @@
 #include "fh_ctl.h"
 #include "fh_dp.h"
 #include "fh_iface.h"
+#include "fh_ike.h"
 #include "fh_log.h"
 
 /* Interfaces the daemon tracks (configured plus cloned). */
@@ -28,7 +29,12 @@ struct fh_app_sa {
 	uint32_t src, dst;
 	struct fh_sa *in, *out;
 	bool soft_told[2], hard_told[2]; /* lifetime events logged, per direction */
+	bool ike;                        /* negotiated by IKEv2 (cfg holds what show needs) */
+	bool standby;                    /* rekeyed pair not yet used outbound (see fh_ike.h) */
 };
+
+/* SA objects out of the tables, destroyed after the next publication's grace period. */
+#define FH_DEAD_MAX 256
 
 /* Counters of the control lcore (single writer, read by show commands on the same lcore). */
 enum fh_ctl_ctr {
@@ -36,7 +42,7 @@ enum fh_ctl_ctr {
 	FH_CC_ARP_IGNORED,
 	FH_CC_ICMP_ECHO_REPLIES,
 	FH_CC_ICMP_IGNORED,
-	FH_CC_IKE_UNHANDLED,
+	FH_CC_IKE_MALFORMED,      /* punted UDP 500/4500 that is not an IKE message */
 	FH_CC_ROUTING_UNHANDLED,
 	FH_CC_REPLY_DROPPED,
 	FH_CC_ARP_REQUESTS,
@@ -48,6 +54,8 @@ enum fh_ctl_ctr {
 	FH_CC_SA_HARD_EXPIRED,
 	FH_CC_RELOAD_OK,
 	FH_CC_RELOAD_FAILED,
+	FH_CC_IKE_SENT,
+	FH_CC_NATT_KEEPALIVE,
 	FH_CC_MAX,
 };
 
@@ -62,7 +70,6 @@ struct fh_app {
 	struct fh_dp_worker_arg wargs[FH_DP_WORKERS_MAX];
 	uint64_t cc[FH_CC_MAX];
 	uint64_t drops_reported[FH_CTR_MAX];
-	uint64_t ike_reported;
 	time_t started;
 	time_t last_report;
 	struct fh_app_sa *sas;
@@ -79,6 +86,11 @@ struct fh_app {
 	uint64_t last_aging;      /* timer cycles of the last SA lifetime pass */
 	uint64_t icmp_err_window; /* timer cycles when the current second began */
 	uint32_t icmp_err_sent;
+	struct fh_ike *ike;
+	struct fh_app_sa *ike_sas; /* child SA pairs IKEv2 installed, oldest first */
+	uint32_t n_ike_sas, cap_ike_sas;
+	struct fh_sa **dead;
+	uint32_t n_dead;
 	int eal_argc;
 	char **eal_argv;      /* the strings given to EAL, ours to free */
 	char **eal_argv_list; /* the array EAL was given (it permutes it) */
@@ -102,6 +114,17 @@ int fh_control_reload(struct fh_app *app);
 int fh_publish_tables(struct fh_app *app);
 int fh_publish_neigh(struct fh_app *app);
 bool fh_static_sa_same(const struct fh_cfg_static_sa *a, const struct fh_cfg_static_sa *b);
+
+uint32_t fh_tunnel_source(const struct fh_app *app, const struct fh_cfg_iface *c);
+
+/* ike.c */
+uint64_t fh_now_ms(void);
+int fh_ike_glue_start(struct fh_app *app);
+void fh_ike_glue_stop(struct fh_app *app);
+void fh_ike_glue_free(struct fh_app *app);
+void fh_ike_glue_reload(struct fh_app *app);
+void fh_ike_reap(struct fh_app *app);
+void fh_ike_punt(struct fh_app *app, struct rte_mbuf *m);
 
 /* show.c */
 extern const struct fh_ctl_cmd fh_commands[];

@@ -13,6 +13,8 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
+#include <rte_cycles.h>
+
 #include "flexhub.h"
 
 /* Per-lcore mbuf cache: DPDK's recommended upper bound is 512; 256 fits the default pool size. */
@@ -94,7 +96,8 @@ static int start(struct fh_app *app, int extra_argc, char **extra_argv)
 	app->dp.idle_polls = app->cfg->dataplane.idle_polls;
 	if (fh_ports_setup(app) < 0)
 		return -1;
-	if (fh_iface_table_build(&app->ifs, app->cfg) < 0 || fh_publish_tables(app) < 0) {
+	if (fh_ike_glue_start(app) < 0 || fh_iface_table_build(&app->ifs, app->cfg) < 0 ||
+	    fh_publish_tables(app) < 0) {
 		fh_log(FH_LOG_ERR, "init", "out of memory");
 		return -1;
 	}
@@ -118,6 +121,11 @@ static int start(struct fh_app *app, int extra_argc, char **extra_argv)
 
 static void stop(struct fh_app *app)
 {
+	if (app->ike != NULL && app->dp.punt != NULL) {
+		/* peers hear our Deletes (RFC 7296 1.4.1) before the workers that send them stop */
+		fh_ike_glue_stop(app);
+		rte_delay_ms(50);
+	}
 	__atomic_store_n(&app->dp.quit, true, __ATOMIC_RELEASE);
 	rte_eal_mp_wait_lcore();
 	fh_ports_stop(app);
@@ -133,6 +141,10 @@ static void stop(struct fh_app *app)
 		fh_sa_destroy(app->sas[i].out);
 	}
 	free(app->sas);
+	if (app->ike != NULL)
+		fh_ike_free(app->ike, 0); /* never got to run: nothing to tell anyone */
+	app->ike = NULL;
+	fh_ike_glue_free(app);
 	rte_eal_cleanup();
 	for (int i = 0; app->eal_argv != NULL && i < app->eal_argc; i++)
 		free(app->eal_argv[i]);

@@ -16,7 +16,7 @@ static const char *const cc_names[FH_CC_MAX] = {
 	[FH_CC_ARP_IGNORED] = "arp-ignored",
 	[FH_CC_ICMP_ECHO_REPLIES] = "icmp-echo-replies",
 	[FH_CC_ICMP_IGNORED] = "icmp-ignored",
-	[FH_CC_IKE_UNHANDLED] = "ike-not-running",
+	[FH_CC_IKE_MALFORMED] = "ike-malformed-datagrams",
 	[FH_CC_ROUTING_UNHANDLED] = "routing-not-running",
 	[FH_CC_REPLY_DROPPED] = "reply-dropped",
 	[FH_CC_ARP_REQUESTS] = "arp-requests",
@@ -28,6 +28,8 @@ static const char *const cc_names[FH_CC_MAX] = {
 	[FH_CC_SA_HARD_EXPIRED] = "sa-hard-lifetime",
 	[FH_CC_RELOAD_OK] = "config-reloads",
 	[FH_CC_RELOAD_FAILED] = "config-reload-failures",
+	[FH_CC_IKE_SENT] = "ike-messages-sent",
+	[FH_CC_NATT_KEEPALIVE] = "natt-keepalives-received",
 };
 
 static const char *method_name(uint8_t m)
@@ -154,6 +156,9 @@ static int show_counters(FILE *out, bool json, int argc, char **argv, void *ctx)
 		fputs("},\"control\":{", out);
 		for (int c = 0; c < FH_CC_MAX; c++)
 			fprintf(out, "%s\"%s\":%lu", c ? "," : "", cc_names[c], (unsigned long)app->cc[c]);
+		fputs("},\"ikev2\":{", out);
+		for (int c = 0; c < FH_IKE_CTR_MAX; c++)
+			fprintf(out, "%s\"%s\":%lu", c ? "," : "", fh_ike_ctr_name(c), (unsigned long)fh_ike_counter(app->ike, c));
 		fputs("},\"ports\":{", out);
 		port_stats(out, true, app);
 		fputs("}}\n", out);
@@ -165,6 +170,9 @@ static int show_counters(FILE *out, bool json, int argc, char **argv, void *ctx)
 	fputs("Control plane\n", out);
 	for (int c = 0; c < FH_CC_MAX; c++)
 		fprintf(out, "  %-26s %lu\n", cc_names[c], (unsigned long)app->cc[c]);
+	fputs("IKEv2\n", out);
+	for (int c = 0; c < FH_IKE_CTR_MAX; c++)
+		fprintf(out, "  %-26s %lu\n", fh_ike_ctr_name(c), (unsigned long)fh_ike_counter(app->ike, c));
 	fputs("Ports\n", out);
 	port_stats(out, false, app);
 	return 0;
@@ -180,7 +188,7 @@ static int clear_counters(FILE *out, bool json, int argc, char **argv, void *ctx
 	fh_dp_counters_clear(&app->dp);
 	memset(app->cc, 0, sizeof(app->cc));
 	memset(app->drops_reported, 0, sizeof(app->drops_reported));
-	app->ike_reported = 0;
+	fh_ike_counters_clear(app->ike);
 	for (uint16_t i = 0; i < app->dp.n_ports; i++)
 		rte_eth_stats_reset(app->dp.port[i].port_id);
 	fputs("Counters cleared\n", out);
@@ -331,15 +339,16 @@ static int show_crypto_ipsec_sa(FILE *out, bool json, int argc, char **argv, voi
 	(void)argv;
 	if (json)
 		fputc('[', out);
-	for (uint32_t i = 0; i < app->n_sas; i++) {
-		const struct fh_app_sa *p = &app->sas[i];
+	for (uint32_t i = 0; i < app->n_sas + app->n_ike_sas; i++) {
+		const struct fh_app_sa *p = i < app->n_sas ? &app->sas[i] : &app->ike_sas[i - app->n_sas];
 		const struct fh_sa *in = p->in, *o = p->out;
 		const struct fh_cfg_iface *tun = &app->cfg->iface[p->cfg.if_idx];
 		const struct fh_cfg_iface *src = tun->source_idx >= 0 ? &app->cfg->iface[tun->source_idx] : NULL;
 		char l[16], r[16];
 		uint64_t enc = o ? o->st.pkts : 0, dec = in ? in->st.pkts : 0;
 		uint64_t rerr = in ? in->st.auth_fail + in->st.replay + in->st.errors : 0, serr = o ? o->st.errors : 0;
-		int ti = app->tun_of_if[p->cfg.if_idx];
+		int ti = p->cfg.if_idx >= 0 ? app->tun_of_if[p->cfg.if_idx] : -1;
+		uint16_t peer_port = p->cfg.udp_encap ? (o ? o->dport : 4500) : 500;
 		uint32_t mtu = ti >= 0 ? app->dp.tables->tun[ti].mtu : 0;
 		bool gre = tun->tunnel_mode == FH_TUN_GRE;
 
@@ -350,11 +359,13 @@ static int show_crypto_ipsec_sa(FILE *out, bool json, int argc, char **argv, voi
 				"%s{\"interface\":\"%s\",\"local\":\"%s\",\"remote\":\"%s\",\"mode\":\"%s\","
 				"\"encaps\":%lu,\"decaps\":%lu,\"send-errors\":%lu,\"recv-errors\":%lu,"
 				"\"auth-failures\":%lu,\"replay-failures\":%lu,\"plaintext-mtu\":%u,"
-				"\"inbound-spi\":%u,\"outbound-spi\":%u,\"transform\":\"%s %s\",\"keying\":\"manual\"}",
+				"\"inbound-spi\":%u,\"outbound-spi\":%u,\"transform\":\"%s %s\",\"keying\":\"%s\","
+				"\"peer-port\":%u}",
 				i ? "," : "", tun->hdr.name, l, r, gre ? "gre" : "ipsec", (unsigned long)enc, (unsigned long)dec,
 				(unsigned long)serr, (unsigned long)rerr, (unsigned long)(in ? in->st.auth_fail : 0),
 				(unsigned long)(in ? in->st.replay : 0), mtu, p->cfg.spi_in, p->cfg.spi_out,
-				ios_encr(p->cfg.encr), p->cfg.integ == FH_INTEG_NONE ? "" : fh_esp_integ_name(p->cfg.integ));
+				ios_encr(p->cfg.encr), p->cfg.integ == FH_INTEG_NONE ? "" : fh_esp_integ_name(p->cfg.integ),
+				p->ike ? "ikev2" : "manual", peer_port);
 			continue;
 		}
 		fprintf(out, "\ninterface: %s\n    Crypto map tag: %s-head-0, local addr %s\n\n", tun->hdr.name,
@@ -367,8 +378,7 @@ static int show_crypto_ipsec_sa(FILE *out, bool json, int argc, char **argv, voi
 			fprintf(out, "   local  ident (addr/mask/prot/port): (0.0.0.0/0.0.0.0/0/0)\n");
 			fprintf(out, "   remote ident (addr/mask/prot/port): (0.0.0.0/0.0.0.0/0/0)\n");
 		}
-		fprintf(out, "   current_peer %s port %u\n     PERMIT, flags={origin_is_acl,}\n", r,
-			p->cfg.udp_encap ? 4500 : 500);
+		fprintf(out, "   current_peer %s port %u\n     PERMIT, flags={origin_is_acl,}\n", r, peer_port);
 		fprintf(out, "    #pkts encaps: %lu, #pkts encrypt: %lu, #pkts digest: %lu\n", (unsigned long)enc,
 			(unsigned long)enc, (unsigned long)enc);
 		fprintf(out, "    #pkts decaps: %lu, #pkts decrypt: %lu, #pkts verify: %lu\n", (unsigned long)dec,
@@ -395,6 +405,154 @@ static int show_crypto_ipsec_sa(FILE *out, bool json, int argc, char **argv, voi
 	return 0;
 }
 
+/* show crypto ikev2 sa [detail]: the guide's layout, one block per IKE SA. */
+static int show_crypto_ikev2_sa(FILE *out, bool json, int argc, char **argv, void *ctx)
+{
+	struct fh_app *app = APP(ctx);
+	bool detail = argc > 0 && strncasecmp(argv[0], "detail", strlen(argv[0])) == 0;
+	struct fh_ike_sa_info i;
+
+	if (argc > 1 || (argc == 1 && !detail)) {
+		fprintf(out, "%% usage: show crypto ikev2 sa [detail]\n");
+		return -1;
+	}
+	if (json)
+		fputc('[', out);
+	else
+		fprintf(out, " IPv4 Crypto IKEv2  SA\n\nTunnel-id Local                 Remote                fvrf/ivrf            Status\n");
+	for (uint32_t k = 0; fh_ike_sa_get(app->ike, k, &i); k++) {
+		char l[24], r[24], lp[32], rp[32];
+		const char *tun = i.tunnel >= 0 ? app->cfg->iface[i.tunnel].hdr.name : "";
+
+		ip4(i.local.ip, l);
+		ip4(i.remote.ip, r);
+		snprintf(lp, sizeof(lp), "%s/%u", l, i.local.port);
+		snprintf(rp, sizeof(rp), "%s/%u", r, i.remote.port);
+		if (json) {
+			fprintf(out,
+				"%s{\"tunnel-id\":%u,\"local\":\"%s\",\"local-port\":%u,\"remote\":\"%s\",\"remote-port\":%u,"
+				"\"fvrf\":\"none\",\"ivrf\":\"none\",\"status\":\"%s\",\"role\":\"%s\",\"encr\":\"%s\","
+				"\"keysize\":%u,\"prf\":\"%s\",\"hash\":\"%s\",\"dh-group\":%u,\"auth-sign\":\"%s\","
+				"\"auth-verify\":\"%s\",\"lifetime\":%u,\"active-time\":%u,\"local-id\":\"%s\","
+				"\"remote-id\":\"%s\",\"nat-local\":%s,\"nat-remote\":%s,\"interface\":\"%s\","
+				"\"spi-i\":\"%016llx\",\"spi-r\":\"%016llx\",\"child-sas\":%u}",
+				k ? "," : "", i.id, l, i.local.port, r, i.remote.port, i.status,
+				i.initiator ? "initiator" : "responder", fh_ike_encr_name(i.encr), i.key_bits,
+				fh_ike_prf_name(i.prf), fh_ike_integ_name(i.integ), i.dh_group, i.auth_sign, i.auth_verify,
+				i.lifetime_s, i.active_s, i.local_id, i.remote_id, i.nat_local ? "true" : "false",
+				i.nat_remote ? "true" : "false", tun, (unsigned long long)i.spi_i, (unsigned long long)i.spi_r,
+				i.n_child);
+			continue;
+		}
+		fprintf(out, "%-9u %-21s %-21s %-20s %s\n", i.id, lp, rp, "none/none", i.status);
+		fprintf(out, "      Encr: %s, keysize: %u, PRF: %s, Hash: %s, DH Grp:%u, Auth sign: %s, Auth verify: %s\n",
+			fh_ike_encr_name(i.encr), i.key_bits, fh_ike_prf_name(i.prf), fh_ike_integ_name(i.integ), i.dh_group,
+			i.auth_sign, i.auth_verify);
+		fprintf(out, "      Life/Active Time: %u/%u sec\n", i.lifetime_s, i.active_s);
+		if (detail) {
+			fprintf(out, "      CE id: 0, Session-id: %u\n", i.id);
+			fprintf(out, "      Local spi: %016llX       Remote spi: %016llX\n",
+				(unsigned long long)(i.initiator ? i.spi_i : i.spi_r),
+				(unsigned long long)(i.initiator ? i.spi_r : i.spi_i));
+			fprintf(out, "      Status Description: %s\n",
+				strcmp(i.status, "READY") == 0 ? "Negotiation done" : "Negotiation in progress");
+			fprintf(out, "      Local id: %s\n      Remote id: %s\n", i.local_id, i.remote_id);
+			fprintf(out, "      Local req msg id:  %u             Remote req msg id:  %u\n", i.msgid_tx,
+				i.msgid_rx);
+			fprintf(out, "      Local next msg id: %u             Remote next msg id: %u\n", i.msgid_tx,
+				i.msgid_rx);
+			fprintf(out, "      Local req queued:  %u             Remote req queued:  %u\n", i.msgid_tx,
+				i.msgid_rx);
+			fprintf(out, "      Local window:      1             Remote window:      1\n");
+			fprintf(out, "      DPD configured for %u seconds, retry %u\n",
+				i.profile >= 0 && app->cfg->ike_profile[i.profile].dpd.present
+					? app->cfg->ike_profile[i.profile].dpd.interval : 0,
+				i.profile >= 0 && app->cfg->ike_profile[i.profile].dpd.present
+					? app->cfg->ike_profile[i.profile].dpd.retries : 0);
+			fprintf(out, "      Fragmentation not configured.\n      Extended Authentication not configured.\n");
+			fprintf(out, "      NAT-T is %s\n", i.nat_local ? "detected inside" : i.nat_remote ? "detected outside"
+													    : "not detected");
+			fprintf(out, "      Cisco Trust Security SGT is disabled\n      Initiator of SA : %s\n",
+				i.initiator ? "Yes" : "No");
+			for (uint32_t c = 0; c < i.n_child; c++)
+				fprintf(out, "      Child sa: local SPI 0x%08X remote SPI 0x%08X%s\n", i.child_spi_in[c],
+					i.child_spi_out[c], tun[0] ? "" : "");
+			if (tun[0])
+				fprintf(out, "      Interface: %s\n", tun);
+		}
+		fputc('\n', out);
+	}
+	if (json)
+		fputs("]\n", out);
+	else
+		fprintf(out, " IPv6 Crypto IKEv2  SA\n");
+	return 0;
+}
+
+/* clear crypto ikev2 sa [tunnel-id] */
+static int clear_crypto_ikev2_sa(FILE *out, bool json, int argc, char **argv, void *ctx)
+{
+	struct fh_app *app = APP(ctx);
+	unsigned long id = 0;
+	char *end = NULL;
+	int n;
+
+	(void)json;
+	if (argc > 1 || (argc == 1 && ((id = strtoul(argv[0], &end, 10)) == 0 || *end != '\0'))) {
+		fprintf(out, "%% usage: clear crypto ikev2 sa [tunnel-id]\n");
+		return -1;
+	}
+	n = fh_ike_clear(app->ike, (uint32_t)id, fh_now_ms());
+	if (id != 0 && n == 0) {
+		fprintf(out, "%% no IKEv2 SA with tunnel-id %lu\n", id);
+		return -1;
+	}
+	fprintf(out, "%d IKEv2 SA(s) cleared\n", n);
+	return 0;
+}
+
+/* crypto ikev2 rekey child|ike [tunnel-id]: not in IOS (it rekeys on lifetimes only); here for
+ * operations and tests that cannot wait for a lifetime. */
+static int rekey_crypto_ikev2(FILE *out, bool json, int argc, char **argv, void *ctx)
+{
+	struct fh_app *app = APP(ctx);
+	unsigned long id = 0;
+	char *end = NULL;
+	bool ike;
+	int n;
+
+	(void)json;
+	if (argc < 1 || argc > 2 || (strcasecmp(argv[0], "child") != 0 && strcasecmp(argv[0], "ike") != 0) ||
+	    (argc == 2 && ((id = strtoul(argv[1], &end, 10)) == 0 || *end != '\0'))) {
+		fprintf(out, "%% usage: crypto ikev2 rekey child|ike [tunnel-id]\n");
+		return -1;
+	}
+	ike = strcasecmp(argv[0], "ike") == 0;
+	n = fh_ike_rekey(app->ike, (uint32_t)id, ike, fh_now_ms());
+	fprintf(out, "%d %s rekey(s) started\n", n, ike ? "IKE SA" : "child SA");
+	return n > 0 ? 0 : -1;
+}
+
+/* show crypto ikev2 stats: the engine's counters */
+static int show_crypto_ikev2_stats(FILE *out, bool json, int argc, char **argv, void *ctx)
+{
+	struct fh_app *app = APP(ctx);
+
+	(void)argc;
+	(void)argv;
+	if (json)
+		fputc('{', out);
+	for (int c = 0; c < FH_IKE_CTR_MAX; c++) {
+		if (json)
+			fprintf(out, "%s\"%s\":%lu", c ? "," : "", fh_ike_ctr_name(c), (unsigned long)fh_ike_counter(app->ike, c));
+		else
+			fprintf(out, "  %-28s %lu\n", fh_ike_ctr_name(c), (unsigned long)fh_ike_counter(app->ike, c));
+	}
+	if (json)
+		fputs("}\n", out);
+	return 0;
+}
+
 static int help(FILE *out, bool json, int argc, char **argv, void *ctx);
 
 const struct fh_ctl_cmd fh_commands[] = {
@@ -402,6 +560,10 @@ const struct fh_ctl_cmd fh_commands[] = {
 	{"show running-config", "the running config as normalized YAML", show_running},
 	{"show counters", "data-plane, control-plane and port counters", show_counters},
 	{"show crypto ipsec sa", "IPsec SAs with counters, SPIs, transforms, MTUs", show_crypto_ipsec_sa},
+	{"show crypto ikev2 sa *", "IKEv2 SAs [detail]", show_crypto_ikev2_sa},
+	{"show crypto ikev2 stats", "IKEv2 message and SA counters", show_crypto_ikev2_stats},
+	{"clear crypto ikev2 sa *", "delete IKEv2 SAs [tunnel-id]; configured tunnels come back", clear_crypto_ikev2_sa},
+	{"crypto ikev2 rekey *", "rekey now: child|ike [tunnel-id] (flexhub extension)", rekey_crypto_ikev2},
 	{"show version", "version and uptime", show_version},
 	{"show debugging", "debug categories that are on", show_debugging},
 	{"clear counters", "zero every counter", clear_counters},

@@ -21,7 +21,7 @@ static uint32_t hexbytes(const char *hex, uint8_t *out, uint32_t max)
 }
 
 /* The address a tunnel's packets leave from: tunnel-source's interface address, or the literal. */
-static uint32_t tunnel_source(const struct fh_app *app, const struct fh_cfg_iface *c)
+uint32_t fh_tunnel_source(const struct fh_app *app, const struct fh_cfg_iface *c)
 {
 	uint32_t a = 0;
 	uint8_t l;
@@ -86,7 +86,7 @@ static int static_sas(struct fh_app *app)
 
 		for (uint32_t j = 0; j < app->n_sas; j++)
 			if (app->sas[j].in != NULL && fh_static_sa_same(&app->sas[j].cfg, c) &&
-			    app->sas[j].src == tunnel_source(app, tun) && app->sas[j].dst == tun->tunnel_destination)
+			    app->sas[j].src == fh_tunnel_source(app, tun) && app->sas[j].dst == tun->tunnel_destination)
 				old = &app->sas[j];
 		if (old != NULL) {
 			next[i] = *old;
@@ -96,7 +96,7 @@ static int static_sas(struct fh_app *app)
 		}
 		next[i].cfg = *c;
 		{
-			next[i].src = tunnel_source(app, tun);
+			next[i].src = fh_tunnel_source(app, tun);
 			next[i].dst = tun->tunnel_destination;
 			next[i].in = static_sa(c, eng, FH_SA_IN, next[i].dst, next[i].src);
 			next[i].out = static_sa(c, eng, FH_SA_OUT, next[i].src, next[i].dst);
@@ -258,6 +258,7 @@ static void retire(struct fh_app *app, struct fh_fib *old_fib)
 	free(app->retired);
 	app->retired = NULL;
 	app->n_retired = 0;
+	fh_ike_reap(app);
 }
 
 int fh_publish_tables(struct fh_app *app)
@@ -303,13 +304,24 @@ int fh_publish_tables(struct fh_app *app)
 		tun->mode = c->tunnel_mode;
 		tun->has_key = c->has_tunnel_key;
 		tun->key = c->tunnel_key;
-		tun->src = tunnel_source(app, c);
+		tun->src = fh_tunnel_source(app, c);
 		tun->dst = c->tunnel_destination;
 		for (uint32_t s = 0; s < app->n_sas; s++) {
 			if (app->sas[s].cfg.if_idx != f->cfg_idx || app->sas[s].out == NULL)
 				continue;
 			tun->out = app->sas[s].out;
 			break;
+		}
+		/* negotiated pairs win over manual ones; the newest carries the traffic, a pair on
+		 * standby only when there is no other */
+		{
+			struct fh_sa *live = NULL, *standby = NULL;
+
+			for (uint32_t s = 0; s < app->n_ike_sas; s++)
+				if (app->ike_sas[s].cfg.if_idx == f->cfg_idx)
+					*(app->ike_sas[s].standby ? &standby : &live) = app->ike_sas[s].out;
+			if (live != NULL || standby != NULL)
+				tun->out = live != NULL ? live : standby;
 		}
 		tun->up = tun->out != NULL && f->admin_up && tun->src != 0;
 		if (tun->out != NULL) {
@@ -324,11 +336,12 @@ int fh_publish_tables(struct fh_app *app)
 		app->ifs.v[i].proto_up = tun->up;
 	}
 	t->n_tunnels = ti; /* numbered before the FIB was built */
-	for (uint32_t s = 0; s < app->n_sas; s++) {
-		struct fh_sa *in = app->sas[s].in;
+	for (uint32_t s = 0; s < app->n_sas + app->n_ike_sas; s++) {
+		const struct fh_app_sa *p = s < app->n_sas ? &app->sas[s] : &app->ike_sas[s - app->n_sas];
+		struct fh_sa *in = p->in;
 		uint32_t h;
 
-		if (in == NULL)
+		if (in == NULL || p->cfg.if_idx < 0)
 			continue;
 		h = (in->spi * 2654435761u) & (FH_DP_SA_SLOTS - 1);
 		while (t->sa_in[h].spi != 0)
@@ -337,8 +350,8 @@ int fh_publish_tables(struct fh_app *app)
 		t->sa_in[h].sa = in;
 		/* set once, before the SA is first published, never changed after */
 		in->owner = fh_dp_sa_owner(in->spi, app->dp.n_workers);
-		t->sa_in[h].tunnel = (uint16_t)(app->tun_of_if[app->sas[s].cfg.if_idx] < 0 ? 0
-											    : app->tun_of_if[app->sas[s].cfg.if_idx]);
+		/* configured interfaces come first in the table, in config order: same index */
+		t->sa_in[h].tunnel = (uint16_t)(app->tun_of_if[p->cfg.if_idx] < 0 ? 0 : app->tun_of_if[p->cfg.if_idx]);
 	}
 	static_neigh(app);
 	fill_neigh(app, t);

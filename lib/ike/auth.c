@@ -318,7 +318,7 @@ void ike_auth_request(struct fh_ike *ike, struct ike_sa *sa, const struct fh_ike
 		transport = has_notify(in, N_USE_TRANSPORT_MODE) && want_transport(ike, sa);
 		spi_in = ike_new_spi(ike);
 		if (ike_child_install(ike, sa, &alg, spi_in, peer_spi, transport, false, sa->ni, sa->ni_len, sa->nr,
-				      sa->nr_len, NULL, 0, &l, &r) == NULL)
+				      sa->nr_len, NULL, 0, &l, &r, false) == NULL)
 			child_err = N_TEMPORARY_FAILURE;
 	}
 
@@ -406,7 +406,7 @@ void ike_auth_response(struct fh_ike *ike, struct ike_sa *sa, const struct fh_ik
 
 		if (ok && ike_child_install(ike, sa, &alg, sa->rq_new_spi, peer_spi,
 					    has_notify(in, N_USE_TRANSPORT_MODE) && want_transport(ike, sa), true, sa->ni,
-					    sa->ni_len, sa->nr, sa->nr_len, NULL, 0, &tsi->ts[0], &tsr->ts[0]) == NULL)
+					    sa->ni_len, sa->nr, sa->nr_len, NULL, 0, &tsi->ts[0], &tsr->ts[0], false) == NULL)
 			ok = false;
 		free(got);
 		free(tsi);

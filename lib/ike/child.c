@@ -286,7 +286,7 @@ static uint64_t child_soft_ms(const struct ike_sa *sa, uint32_t life)
 struct ike_child *ike_child_install(struct fh_ike *ike, struct ike_sa *sa, const struct ike_child_alg *alg,
 				    uint32_t spi_in, uint32_t spi_out, bool transport, bool we_init, const uint8_t *ni,
 				    size_t ni_len, const uint8_t *nr, size_t nr_len, const uint8_t *gir, size_t gir_len,
-				    const struct fh_ike_ts *l, const struct fh_ike_ts *r)
+				    const struct fh_ike_ts *l, const struct fh_ike_ts *r, bool standby)
 {
 	const struct fh_cfg_ipsec_profile *ip = ipsec_profile(ike, sa);
 	uint32_t el = encr_key_len(alg->encr), il = integ_key_len(alg->integ), life;
@@ -320,7 +320,8 @@ struct ike_child *ike_child_install(struct fh_ike *ike, struct ike_sa *sa, const
 				      .encr = alg->encr, .integ = alg->integ, .esn = alg->esn, .transport = transport,
 				      .udp_encap = sa->natt, .local = sa->local, .remote = sa->remote,
 				      .replay_window = ip->replay_window, .life_seconds = life,
-				      .life_kilobytes = ip->lifetime_kilobytes, .enc_len = el, .auth_len = il};
+				      .life_kilobytes = ip->lifetime_kilobytes, .enc_len = el, .auth_len = il,
+				      .standby = standby};
 	/* ours are the initiator's when we initiated this exchange */
 	cs.enc_out = we_init ? km : km + el + il;
 	cs.auth_out = cs.enc_out + el;
@@ -680,7 +681,7 @@ static void child_request(struct fh_ike *ike, struct ike_sa *sa, const struct fh
 	transport = ike_has_notify(in, N_USE_TRANSPORT_MODE) && (old != NULL ? old->transport : false);
 	spi_in = ike_new_spi(ike);
 	c = ike_child_install(ike, sa, &alg, spi_in, peer_spi, transport, false, np->body, np->len, nr, sizeof(nr),
-			      alg.dh ? gir : NULL, alg.dh ? (size_t)gl : 0, &l, &r);
+			      alg.dh ? gir : NULL, alg.dh ? (size_t)gl : 0, &l, &r, old != NULL);
 	OPENSSL_cleanse(gir, sizeof(gir));
 	if (c == NULL) {
 		respond_notify(ike, sa, in->hdr.msg_id, N_NO_ADDITIONAL_SAS, NULL, 0);
@@ -808,7 +809,7 @@ void ike_create_child_response(struct fh_ike *ike, struct ike_sa *sa, const stru
 			c = ike_child_install(ike, sa, &alg, sa->rq_new_spi, peer_spi,
 					      old != NULL && old->transport && ike_has_notify(in, N_USE_TRANSPORT_MODE),
 					      true, sa->rq_nonce, IKE_NONCE_LEN, np->body, np->len, alg.dh ? gir : NULL,
-					      alg.dh ? (size_t)gl : 0, &tsi->ts[0], &tsr->ts[0]);
+					      alg.dh ? (size_t)gl : 0, &tsi->ts[0], &tsr->ts[0], false);
 		free(tsi);
 		free(tsr);
 		if (c == NULL) {

@@ -44,6 +44,9 @@ struct fh_ike_child_sa {
 	uint32_t spi_in, spi_out;
 	uint8_t encr, integ;     /* enum fh_encr, enum fh_integ */
 	bool esn, transport, udp_encap;
+	/* a rekey's new pair on the rekey's responder: decrypt with it at once, encrypt with it only
+	 * once the old pair is gone (RFC 7296 2.8: the initiator may not have the keys yet) */
+	bool standby;
 	struct fh_ike_addr local, remote;
 	uint32_t replay_window;
 	uint32_t life_seconds;   /* hard; the engine rekeys before */
@@ -57,7 +60,8 @@ struct fh_ike_ops {
 	 * is not 500. */
 	void (*send)(void *ctx, const struct fh_ike_addr *local, const struct fh_ike_addr *remote, const uint8_t *msg,
 		     size_t len);
-	/* Install a child SA pair; traffic into the tunnel uses the newest pair. 0 or -1. */
+	/* Install a child SA pair; traffic into the tunnel uses the newest pair that is not on
+	 * standby (the newest on standby when there is no other). 0 or -1. */
 	int (*child_up)(void *ctx, const struct fh_ike_child_sa *c);
 	/* Remove a pair (rekeyed, deleted, dead peer, IKE SA gone). */
 	void (*child_down)(void *ctx, int tunnel, uint32_t spi_in, uint32_t spi_out);

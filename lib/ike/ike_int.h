@@ -257,7 +257,7 @@ void ike_add_ts(struct fh_ike_builder *b, uint8_t type, const struct fh_ike_ts *
 struct ike_child *ike_child_install(struct fh_ike *ike, struct ike_sa *sa, const struct ike_child_alg *alg,
 				    uint32_t spi_in, uint32_t spi_out, bool transport, bool we_init, const uint8_t *ni, size_t ni_len,
 				    const uint8_t *nr, size_t nr_len, const uint8_t *gir, size_t gir_len,
-				    const struct fh_ike_ts *l, const struct fh_ike_ts *r);
+				    const struct fh_ike_ts *l, const struct fh_ike_ts *r, bool standby);
 void ike_create_child_request(struct fh_ike *ike, struct ike_sa *sa, const struct fh_ike_msg *in);
 void ike_create_child_response(struct fh_ike *ike, struct ike_sa *sa, const struct fh_ike_msg *in);
 void ike_start_rekey_child(struct fh_ike *ike, struct ike_sa *sa, uint32_t spi_in);

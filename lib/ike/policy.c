@@ -382,6 +382,9 @@ int ike_tunnel_for_peer(const struct fh_ike *ike, int profile, uint32_t remote, 
 			continue;
 		if (ike->ops->tunnel_source(ike->ctx, (int)i) != local)
 			continue;
+		for (uint32_t k = 0; k < cfg->n_static_sa; k++)
+			if (cfg->static_sa[k].if_idx == (int)i)
+				return -1; /* manually keyed: not for IKE */
 		return (int)i;
 	}
 	return -1;

@@ -540,8 +540,13 @@ static bool tunnel_wanted(const struct fh_ike *ike, uint32_t i)
 	const struct fh_cfg_iface *f = &ike->cfg->iface[i];
 	int ip;
 
-	return f->kind == FH_IF_TUNNEL && f->has_destination && !f->shutdown &&
-	       ike_profile_for_tunnel(ike->cfg, (int)i, &ip) >= 0 && ike->cfg->ike_profile[ike->cfg->ipsec_profile[ip].ike_profile_idx].virtual_template == 0;
+	if (f->kind != FH_IF_TUNNEL || !f->has_destination || f->shutdown || ike_profile_for_tunnel(ike->cfg, (int)i, &ip) < 0)
+		return false;
+	/* manually keyed tunnels are not negotiated */
+	for (uint32_t k = 0; k < ike->cfg->n_static_sa; k++)
+		if (ike->cfg->static_sa[k].if_idx == (int)i)
+			return false;
+	return true;
 }
 
 static void start_next(struct fh_ike *ike, struct ike_sa *sa)

@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The IKEv2 engine on the control lcore: punted UDP 500/4500 in, messages out through worker 0
+ * (routed like any packet we originate), and child SAs installed into the data-plane tables as
+ * IKEv2 negotiates them. The newest pair of a tunnel carries its outbound traffic; every pair
+ * still alive decrypts, so a rekey loses nothing (make-before-break).
+ */
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_ip.h>
+#include <rte_udp.h>
+
+#include "flexhub.h"
+
+uint64_t fh_now_ms(void)
+{
+	return rte_get_timer_cycles() * 1000 / rte_get_timer_hz();
+}
+
+static void ike_send(void *ctx, const struct fh_ike_addr *l, const struct fh_ike_addr *r, const uint8_t *msg,
+		     size_t len)
+{
+	struct fh_app *app = ctx;
+	/* port 4500 carries IKE behind a 4-byte non-ESP marker (RFC 3948 2.2); a lone 0xff byte is a
+	 * NAT keepalive and goes as is */
+	bool keepalive = len == 1 && msg[0] == 0xff;
+	size_t marker = (l->port != FH_IKE_PORT && !keepalive) ? 4 : 0;
+	size_t tot = 20 + 8 + marker + len;
+	struct rte_mbuf *m;
+	struct rte_ipv4_hdr *ip;
+	struct rte_udp_hdr *udp;
+
+	if (tot > 0xffff || tot > (size_t)rte_pktmbuf_data_room_size(app->pool) - RTE_PKTMBUF_HEADROOM ||
+	    (m = rte_pktmbuf_alloc(app->pool)) == NULL) {
+		app->cc[FH_CC_REPLY_DROPPED]++;
+		return;
+	}
+	ip = (struct rte_ipv4_hdr *)rte_pktmbuf_append(m, (uint16_t)tot);
+	if (ip == NULL) {
+		rte_pktmbuf_free(m);
+		app->cc[FH_CC_REPLY_DROPPED]++;
+		return;
+	}
+	udp = (struct rte_udp_hdr *)(ip + 1);
+	memset(ip, 0, 28 + marker);
+	ip->version_ihl = 0x45;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)tot);
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->src_addr = rte_cpu_to_be_32(l->ip);
+	ip->dst_addr = rte_cpu_to_be_32(r->ip);
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	udp->src_port = rte_cpu_to_be_16(l->port);
+	udp->dst_port = rte_cpu_to_be_16(r->port);
+	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(8 + marker + len));
+	memcpy((uint8_t *)(udp + 1) + marker, msg, len);
+	udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+	m->hash.usr = FH_TX_ROUTE;
+	if (rte_ring_enqueue(app->dp.tx[0], m) != 0) {
+		app->cc[FH_CC_REPLY_DROPPED]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	app->cc[FH_CC_IKE_SENT]++;
+}
+
+static struct fh_sa *make_sa(const struct fh_app *app, const struct fh_ike_child_sa *c, uint8_t dir)
+{
+	const struct fh_crypto_engine *eng = fh_crypto_engine_get(fh_engine_name(app->cfg->dataplane.crypto_engine));
+	bool in = dir == FH_SA_IN;
+	struct fh_sa_params p = {
+		.dir = dir, .spi = in ? c->spi_in : c->spi_out,
+		.mode = c->transport ? FH_ESP_TRANSPORT : FH_ESP_TUNNEL, .encr = c->encr, .integ = c->integ,
+		.esn = c->esn, .udp_encap = c->udp_encap,
+		.src = in ? c->remote.ip : c->local.ip, .dst = in ? c->local.ip : c->remote.ip,
+		.sport = in ? c->remote.port : c->local.port, .dport = in ? c->local.port : c->remote.port,
+		.replay_win = c->replay_window,
+		/* lifetimes are the engine's: it rekeys before them and removes the pair at the end */
+		.enc_key = in ? c->enc_in : c->enc_out, .enc_key_len = c->enc_len,
+		.auth_key = in ? c->auth_in : c->auth_out, .auth_key_len = c->auth_len,
+	};
+
+	if (eng == NULL)
+		return NULL;
+	return fh_sa_create(&p, eng);
+}
+
+static int child_up(void *ctx, const struct fh_ike_child_sa *c)
+{
+	struct fh_app *app = ctx;
+	struct fh_app_sa *s;
+
+	if (c->tunnel < 0 || (uint32_t)c->tunnel >= app->cfg->n_iface)
+		return -1;
+	if (app->n_ike_sas == app->cap_ike_sas) {
+		uint32_t cap = app->cap_ike_sas ? app->cap_ike_sas * 2 : 16;
+		struct fh_app_sa *v = realloc(app->ike_sas, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -1;
+		app->ike_sas = v;
+		app->cap_ike_sas = cap;
+	}
+	s = &app->ike_sas[app->n_ike_sas];
+	memset(s, 0, sizeof(*s));
+	s->in = make_sa(app, c, FH_SA_IN);
+	s->out = make_sa(app, c, FH_SA_OUT);
+	if (s->in == NULL || s->out == NULL) {
+		fh_sa_destroy(s->in);
+		fh_sa_destroy(s->out);
+		return -1;
+	}
+	snprintf(s->cfg.hdr.name, sizeof(s->cfg.hdr.name), "ikev2 tunnel-id %u", c->ike_id);
+	snprintf(s->cfg.interface, sizeof(s->cfg.interface), "%s", app->cfg->iface[c->tunnel].hdr.name);
+	s->cfg.if_idx = c->tunnel;
+	s->cfg.spi_in = c->spi_in;
+	s->cfg.spi_out = c->spi_out;
+	s->cfg.encr = c->encr;
+	s->cfg.integ = c->integ;
+	s->cfg.mode = c->transport ? FH_ESP_TRANSPORT : FH_ESP_TUNNEL;
+	s->cfg.esn = c->esn;
+	s->cfg.udp_encap = c->udp_encap;
+	s->cfg.replay_window = c->replay_window;
+	s->src = c->local.ip;
+	s->dst = c->remote.ip;
+	s->ike = true;
+	s->standby = c->standby;
+	app->n_ike_sas++;
+	if (fh_publish_tables(app) < 0)
+		fh_log(FH_LOG_ERR, "crypto ipsec", "cannot publish tables with child SA 0x%08x", c->spi_in);
+	return 0;
+}
+
+/* The old pair of a rekey is gone: the pairs waiting on standby carry the tunnel now. */
+static void promote_standby(struct fh_app *app, int tunnel)
+{
+	for (uint32_t i = 0; i < app->n_ike_sas; i++)
+		if (app->ike_sas[i].cfg.if_idx == tunnel && !app->ike_sas[i].standby)
+			return;
+	for (uint32_t i = 0; i < app->n_ike_sas; i++)
+		if (app->ike_sas[i].cfg.if_idx == tunnel)
+			app->ike_sas[i].standby = false;
+}
+
+static void child_down(void *ctx, int tunnel, uint32_t spi_in, uint32_t spi_out)
+{
+	struct fh_app *app = ctx;
+
+	for (uint32_t i = 0; i < app->n_ike_sas; i++) {
+		struct fh_app_sa *s = &app->ike_sas[i];
+
+		if (s->cfg.spi_in != spi_in || s->cfg.spi_out != spi_out)
+			continue;
+		/* out of the tables first; the objects go after the publication's grace period */
+		app->dead[app->n_dead++] = s->in;
+		app->dead[app->n_dead++] = s->out;
+		memmove(s, s + 1, (app->n_ike_sas - i - 1) * sizeof(*s));
+		app->n_ike_sas--;
+		promote_standby(app, tunnel);
+		fh_publish_tables(app);
+		return;
+	}
+}
+
+static bool child_counts(void *ctx, uint32_t spi_in, uint32_t spi_out, uint64_t *in, uint64_t *out)
+{
+	struct fh_app *app = ctx;
+
+	for (uint32_t i = 0; i < app->n_ike_sas; i++) {
+		const struct fh_app_sa *s = &app->ike_sas[i];
+
+		if (s->cfg.spi_in == spi_in && s->cfg.spi_out == spi_out) {
+			/* single-writer counters of the workers: a relaxed read is all it needs */
+			*in = __atomic_load_n(&s->in->st.pkts, __ATOMIC_RELAXED);
+			*out = __atomic_load_n(&s->out->st.pkts, __ATOMIC_RELAXED);
+			return true;
+		}
+	}
+	return false;
+}
+
+static uint32_t tunnel_src(void *ctx, int tunnel)
+{
+	struct fh_app *app = ctx;
+	int ii = fh_iface_find(&app->ifs, app->cfg->iface[tunnel].hdr.name);
+
+	if (ii < 0 || !app->ifs.v[ii].admin_up)
+		return 0;
+	return fh_tunnel_source(app, &app->cfg->iface[tunnel]);
+}
+
+static const struct fh_ike_ops ike_ops = {
+	.send = ike_send, .child_up = child_up, .child_down = child_down, .child_counts = child_counts,
+	.tunnel_source = tunnel_src,
+};
+
+int fh_ike_glue_start(struct fh_app *app)
+{
+	app->dead = calloc(FH_DEAD_MAX, sizeof(*app->dead));
+	app->ike = app->dead != NULL ? fh_ike_new(app->cfg, &ike_ops, app) : NULL;
+	return app->ike != NULL ? 0 : -1;
+}
+
+void fh_ike_glue_stop(struct fh_app *app)
+{
+	fh_ike_free(app->ike, fh_now_ms());
+	app->ike = NULL;
+}
+
+/* Destroy the SA objects of pairs that left the tables (after a publication). */
+void fh_ike_reap(struct fh_app *app)
+{
+	for (uint32_t i = 0; i < app->n_dead; i++)
+		fh_sa_destroy(app->dead[i]);
+	app->n_dead = 0;
+}
+
+void fh_ike_glue_free(struct fh_app *app)
+{
+	for (uint32_t i = 0; i < app->n_ike_sas; i++) {
+		fh_sa_destroy(app->ike_sas[i].in);
+		fh_sa_destroy(app->ike_sas[i].out);
+	}
+	free(app->ike_sas);
+	app->ike_sas = NULL;
+	app->n_ike_sas = 0;
+	fh_ike_reap(app);
+	free(app->dead);
+	app->dead = NULL;
+}
+
+/* A reload renumbers interfaces: pairs follow their tunnel by name. */
+void fh_ike_glue_reload(struct fh_app *app)
+{
+	fh_ike_set_config(app->ike, app->cfg, fh_now_ms());
+	for (uint32_t i = 0; i < app->n_ike_sas; i++)
+		app->ike_sas[i].cfg.if_idx = fh_config_iface_find(app->cfg, app->ike_sas[i].cfg.interface);
+}
+
+/* A punted IKE datagram: Ethernet, IPv4 (checked by the worker), UDP 500 or 4500. */
+void fh_ike_punt(struct fh_app *app, struct rte_mbuf *m)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t len = rte_pktmbuf_data_len(m), hl, ulen, off;
+	const struct rte_ipv4_hdr *ip;
+	struct fh_ike_addr l, r;
+
+	if (len < 14 + 20 + 8 || m->nb_segs != 1)
+		goto bad;
+	ip = (const struct rte_ipv4_hdr *)(p + 14);
+	hl = rte_ipv4_hdr_len(ip);
+	if (len < 14 + hl + 8)
+		goto bad;
+	ulen = (uint32_t)p[14 + hl + 4] << 8 | p[14 + hl + 5];
+	if (ulen < 8 || 14 + hl + ulen > len)
+		goto bad;
+	l.ip = rte_be_to_cpu_32(ip->dst_addr);
+	r.ip = rte_be_to_cpu_32(ip->src_addr);
+	r.port = (uint16_t)(p[14 + hl] << 8 | p[14 + hl + 1]);
+	l.port = (uint16_t)(p[14 + hl + 2] << 8 | p[14 + hl + 3]);
+	off = 14 + hl + 8;
+	ulen -= 8;
+	if (l.port == FH_IKE_NATT_PORT) {
+		if (ulen == 1 && p[off] == 0xff) { /* NAT keepalive: nothing to answer */
+			app->cc[FH_CC_NATT_KEEPALIVE]++;
+			rte_pktmbuf_free(m);
+			return;
+		}
+		if (ulen < 4 || p[off] | p[off + 1] | p[off + 2] | p[off + 3])
+			goto bad;
+		off += 4;
+		ulen -= 4;
+	}
+	fh_ike_input(app->ike, &l, &r, p + off, ulen, fh_now_ms());
+	rte_pktmbuf_free(m);
+	return;
+bad:
+	app->cc[FH_CC_IKE_MALFORMED]++;
+	rte_pktmbuf_free(m);
+}
