@@ -10,6 +10,8 @@ PKGS=(
   dpdk dpdk-dev libipsec-mb-dev libssl-dev libyaml-dev        # data plane, IKE crypto, config
   python3-pytest python3-scapy python3-cryptography           # integration tests (Debian's python3)
   iproute2 iputils-ping procps                                # namespaces, ping, pgrep
+  strongswan-charon strongswan-swanctl libcharon-extra-plugins # IKEv2 interop peer (userspace ESP)
+  nftables                                                    # NAT between peers (NAT-T tests)
 )
 
 missing=()

@@ -304,6 +304,7 @@ struct fh_cfg_iface {
 	uint32_t tunnel_key;
 	bool has_tunnel_key;
 	char protection[FH_NAME_MAX];
+	bool tunnel_initiate;
 	char vt_type[16];
 	struct fh_cfg_nhrp nhrp;
 	/* derived */

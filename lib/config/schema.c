@@ -336,6 +336,9 @@ static const struct fh_key k_iface[] = {
 	 .has_off = HAS(fh_cfg_iface, has_tunnel_key), .max = 4294967295u, .doc = "GRE key (RFC 2890)."},
 	{.name = "tunnel-protection", .type = FH_K_STR, .off = OFF(fh_cfg_iface, protection),
 	 .size = SZ(fh_cfg_iface, protection), .doc = "\"tunnel protection ipsec profile NAME\"."},
+	{.name = "tunnel-initiate", .type = FH_K_BOOL, .off = OFF(fh_cfg_iface, tunnel_initiate), .dflt = "true",
+	 .doc = "Static tunnels with protection: negotiate IKEv2 as soon as the tunnel is up (IOS does); false = "
+		"answer only, wait for the peer to initiate (flexhub extension)."},
 	{.name = "type", .type = FH_K_STR, .off = OFF(fh_cfg_iface, vt_type), .size = SZ(fh_cfg_iface, vt_type),
 	 .doc = "Virtual-Template only: tunnel (\"interface virtual-template 1 type tunnel\")."},
 	{.name = "nhrp", .type = FH_K_OBJ, .off = OFF(fh_cfg_iface, nhrp), .sub = k_nhrp,

@@ -540,7 +540,8 @@ static bool tunnel_wanted(const struct fh_ike *ike, uint32_t i)
 	const struct fh_cfg_iface *f = &ike->cfg->iface[i];
 	int ip;
 
-	if (f->kind != FH_IF_TUNNEL || !f->has_destination || f->shutdown || ike_profile_for_tunnel(ike->cfg, (int)i, &ip) < 0)
+	if (f->kind != FH_IF_TUNNEL || !f->has_destination || f->shutdown || !f->tunnel_initiate ||
+	    ike_profile_for_tunnel(ike->cfg, (int)i, &ip) < 0)
 		return false;
 	/* manually keyed tunnels are not negotiated */
 	for (uint32_t k = 0; k < ike->cfg->n_static_sa; k++)
