@@ -236,6 +236,8 @@ void ike_init_request(struct fh_ike *ike, const struct fh_ike_addr *l, const str
 		      size_t len, const struct fh_ike_msg *m);
 void ike_init_response(struct fh_ike *ike, struct ike_sa *sa, const uint8_t *buf, size_t len,
 		       const struct fh_ike_msg *m);
+void ike_answer_notify(struct fh_ike *ike, const struct fh_ike_addr *l, const struct fh_ike_addr *r,
+		       const struct fh_ike_hdr *req, uint16_t type, const uint8_t *data, size_t len);
 void ike_nat_hash(uint64_t spi_i, uint64_t spi_r, uint32_t ip, uint16_t port, uint8_t out[20]);
 
 /* auth.c */

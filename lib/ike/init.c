@@ -51,8 +51,8 @@ static void make_cookie(const struct fh_ike *ike, int which, const uint8_t *ni, 
 }
 
 /* An unencrypted answer to an IKE_SA_INIT request: one notify, no state kept. */
-static void answer_notify(struct fh_ike *ike, const struct fh_ike_addr *l, const struct fh_ike_addr *r,
-			  const struct fh_ike_hdr *req, uint16_t type, const uint8_t *data, size_t len)
+void ike_answer_notify(struct fh_ike *ike, const struct fh_ike_addr *l, const struct fh_ike_addr *r,
+		       const struct fh_ike_hdr *req, uint16_t type, const uint8_t *data, size_t len)
 {
 	struct fh_ike_hdr h = {.spi_i = req->spi_i, .spi_r = 0, .exchange = FH_IKE_SA_INIT,
 			       .flags = FH_IKE_FLAG_RESPONSE, .msg_id = 0};
@@ -383,7 +383,7 @@ void ike_init_request(struct fh_ike *ike, const struct fh_ike_addr *l, const str
 	if (sa_p == NULL || ke_p == NULL || n_p == NULL || fh_ike_parse_ke(ke_p->body, ke_p->len, &ke) != FH_IKE_OK ||
 	    fh_ike_check_nonce(n_p->len) != 0) {
 		ike->ctr[FH_IKE_CTR_RX_MALFORMED]++;
-		answer_notify(ike, l, r, &m->hdr, N_INVALID_SYNTAX, NULL, 0);
+		ike_answer_notify(ike, l, r, &m->hdr, N_INVALID_SYNTAX, NULL, 0);
 		return;
 	}
 	if (ike->half_open >= ike->lim.cookie_threshold && !cookie_ok(ike, m, n_p->body, n_p->len, r->ip)) {
@@ -391,7 +391,7 @@ void ike_init_request(struct fh_ike *ike, const struct fh_ike_addr *l, const str
 
 		ike->ctr[had ? FH_IKE_CTR_COOKIE_BAD : FH_IKE_CTR_COOKIE_SENT]++;
 		make_cookie(ike, 0, n_p->body, n_p->len, r->ip, m->hdr.spi_i, ck);
-		answer_notify(ike, l, r, &m->hdr, N_COOKIE, ck, sizeof(ck));
+		ike_answer_notify(ike, l, r, &m->hdr, N_COOKIE, ck, sizeof(ck));
 		return;
 	}
 	offer = malloc(sizeof(*offer));
@@ -400,7 +400,7 @@ void ike_init_request(struct fh_ike *ike, const struct fh_ike_addr *l, const str
 	if (fh_ike_parse_sa(sa_p->body, sa_p->len, offer) != FH_IKE_OK) {
 		free(offer);
 		ike->ctr[FH_IKE_CTR_RX_MALFORMED]++;
-		answer_notify(ike, l, r, &m->hdr, N_INVALID_SYNTAX, NULL, 0);
+		ike_answer_notify(ike, l, r, &m->hdr, N_INVALID_SYNTAX, NULL, 0);
 		return;
 	}
 	if (!ike_prop_pick(ike, l->ip, offer, &prop, ke.group)) {
@@ -408,14 +408,14 @@ void ike_init_request(struct fh_ike *ike, const struct fh_ike_addr *l, const str
 		ike->ctr[FH_IKE_CTR_NO_PROPOSAL]++;
 		ike_err(ike, "IKE_SA_INIT from %u.%u.%u.%u: no proposal chosen", r->ip >> 24, (r->ip >> 16) & 0xff,
 			(r->ip >> 8) & 0xff, r->ip & 0xff);
-		answer_notify(ike, l, r, &m->hdr, N_NO_PROPOSAL_CHOSEN, NULL, 0);
+		ike_answer_notify(ike, l, r, &m->hdr, N_NO_PROPOSAL_CHOSEN, NULL, 0);
 		return;
 	}
 	free(offer);
 	if (ke.group != prop.dh) {
 		ike->ctr[FH_IKE_CTR_INVALID_KE]++;
 		ike_put16(g, prop.dh);
-		answer_notify(ike, l, r, &m->hdr, N_INVALID_KE_PAYLOAD, g, 2);
+		ike_answer_notify(ike, l, r, &m->hdr, N_INVALID_KE_PAYLOAD, g, 2);
 		return;
 	}
 	sa = ike_sa_new(ike);
@@ -443,7 +443,7 @@ void ike_init_request(struct fh_ike *ike, const struct fh_ike_addr *l, const str
 		ike->ctr[FH_IKE_CTR_RX_MALFORMED]++;
 		ike_err(ike, "IKE_SA_INIT from %u.%u.%u.%u: KE is not a valid group element", r->ip >> 24,
 			(r->ip >> 16) & 0xff, (r->ip >> 8) & 0xff, r->ip & 0xff);
-		answer_notify(ike, l, r, &m->hdr, N_INVALID_SYNTAX, NULL, 0);
+		ike_answer_notify(ike, l, r, &m->hdr, N_INVALID_SYNTAX, NULL, 0);
 		ike_sa_kill(ike, sa, "bad KE");
 		return;
 	}

@@ -475,6 +475,17 @@ void fh_ike_input(struct fh_ike *ike, const struct fh_ike_addr *local, const str
 	rc = fh_ike_parse(msg, len, m);
 	if (rc != FH_IKE_OK) {
 		ike->ctr[FH_IKE_CTR_RX_MALFORMED]++;
+		/* a new peer's first request gets told why (RFC 7296 2.5, 3.10.1); nothing else does,
+		 * as nothing unauthenticated may change an SA */
+		if ((rc == FH_IKE_ERR_CRITICAL || rc == FH_IKE_ERR_VERSION) && m->hdr.exchange == FH_IKE_SA_INIT &&
+		    !(m->hdr.flags & FH_IKE_FLAG_RESPONSE) && m->hdr.spi_r == 0 && m->hdr.msg_id == 0) {
+			uint8_t t = m->unsupported_critical;
+
+			if (rc == FH_IKE_ERR_CRITICAL)
+				ike_answer_notify(ike, local, remote, &m->hdr, N_UNSUPPORTED_CRITICAL_PAYLOAD, &t, 1);
+			else
+				ike_answer_notify(ike, local, remote, &m->hdr, N_INVALID_MAJOR_VERSION, NULL, 0);
+		}
 		ike_err(ike, "malformed message from %u.%u.%u.%u:%u (%d); dropped", remote->ip >> 24,
 			(remote->ip >> 16) & 0xff, (remote->ip >> 8) & 0xff, remote->ip & 0xff, remote->port, rc);
 		free(m);
