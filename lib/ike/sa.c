@@ -56,12 +56,15 @@ void ike_err(struct fh_ike *ike, const char *fmt, ...)
 	char buf[256];
 	va_list ap;
 
-	if (!fh_ratelimit_ok(&ike->rl, "crypto ikev2 error"))
+	/* "debug crypto ikev2 error" shows every one; otherwise a flood is rate-limited */
+	bool debug = fh_debug_on("crypto ikev2 error");
+
+	if (!debug && !fh_ratelimit_ok(&ike->rl, "crypto ikev2 error"))
 		return;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	fh_log(FH_LOG_WARN, "crypto ikev2", "%s", buf);
+	fh_log(debug ? FH_LOG_DEBUG : FH_LOG_WARN, debug ? "crypto ikev2 error" : "crypto ikev2", "%s", buf);
 }
 
 uint32_t ike_rand32(void)
