@@ -385,6 +385,8 @@ struct fh_config {
 	struct fh_cfg_dataplane dataplane;
 	char debug[FH_LIST_MAX][FH_NAME_MAX];
 	uint32_t n_debug;
+	uint32_t ike_cookie_challenge;
+	uint32_t ike_max_in_negotiation;
 
 	struct fh_cfg_proposal *proposal;
 	uint32_t n_proposal;

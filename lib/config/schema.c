@@ -413,6 +413,13 @@ static const struct fh_key k_ikev2[] = {
 	{.name = "profiles", .type = FH_K_MAP, .off = OFF(fh_config, ike_profile),
 	 .size = sizeof(struct fh_cfg_ike_profile), .cnt_off = OFF(fh_config, n_ike_profile), .sub = k_ike_profile,
 	 .doc = "\"crypto ikev2 profile NAME\"."},
+	{.name = "cookie-challenge", .type = FH_K_U32, .off = OFF(fh_config, ike_cookie_challenge), .min = 0,
+	 .max = 100000, .dflt = "64",
+	 .doc = "\"crypto ikev2 cookie-challenge N\": half-open IKE SAs beyond which IKE_SA_INIT must return a "
+		"cookie (RFC 7296 2.6); 0 = always. IOS has no default (off); 64 guards a hub."},
+	{.name = "limit-max-in-negotiation-sa", .type = FH_K_U32, .off = OFF(fh_config, ike_max_in_negotiation),
+	 .min = 1, .max = 100000, .dflt = "1024",
+	 .doc = "\"crypto ikev2 limit max-in-negotiation-sa N\": half-open IKE SAs beyond which IKE_SA_INIT is dropped."},
 	{.name = "authorization-policies", .type = FH_K_MAP, .off = OFF(fh_config, authz_policy),
 	 .size = sizeof(struct fh_cfg_authz_policy), .cnt_off = OFF(fh_config, n_authz_policy), .sub = k_authz_policy,
 	 .doc = "\"crypto ikev2 authorization policy NAME\"."},

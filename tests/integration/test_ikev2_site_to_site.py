@@ -109,6 +109,32 @@ def test_clear_brings_it_back(s2s):
     assert r.returncode == 0 and " 0% packet loss" in r.stdout, r.stdout
 
 
+def test_reload_keeps_sas_and_shutdown_deletes_them(s2s):
+    """configure replace: an unchanged tunnel keeps its SAs; a tunnel shut down in the new file has
+    its IKE SA deleted (the peer hears it); back up, it is negotiated again."""
+    lab, ra, rb, la, lb, d = s2s
+    old = wait_ready(ra)[0]
+    text = ra.cfg.read_text()
+    ra.ctl("configure", "replace")
+    assert wait_ready(ra)[0]["spi-i"] == old["spi-i"]
+    ra.cfg.write_text(text.replace("    tunnel-protection: FLEXVPN_PROFILE\n",
+                                   "    tunnel-protection: FLEXVPN_PROFILE\n    shutdown: true\n"))
+    ra.ctl("configure", "replace")
+    end = time.time() + 5
+    while time.time() < end and rb.ctl("show", "crypto", "ipsec", "sa", json_out=True):
+        time.sleep(0.1)
+    assert ra.ctl("show", "crypto", "ipsec", "sa", json_out=True) == []
+    assert rb.ctl("show", "crypto", "ipsec", "sa", json_out=True) == []
+    assert "tunnel removed or changed by a reload" in ra.log_text()
+    ra.cfg.write_text(text)
+    ra.ctl("configure", "replace")
+    wait_ready(ra)
+    wait_ready(rb)
+    ping(la, "10.20.2.2", count=2)
+    r = ping(la, "10.20.2.2", count=5)
+    assert r.returncode == 0 and " 0% packet loss" in r.stdout, r.stdout
+
+
 def test_delete_on_stop_and_dpd_restart(s2s):
     """RouterB stops: its Delete takes the tunnel down on A at once; B back: A's tunnel returns."""
     lab, ra, rb, la, lb, d = s2s
