@@ -756,14 +756,15 @@ void fh_ike_free(struct fh_ike *ike, uint64_t now_ms)
 	if (ike == NULL)
 		return;
 	ike->now = now_ms;
-	for (uint32_t i = 0; i < ike->n_sa; i++) {
+	for (uint32_t i = 0; i < ike->n_sa; i++)
 		if (ike->sa[i] != NULL && ike->sa[i]->used) {
 			if (ike->sa[i]->state == ST_ESTABLISHED)
 				ike_start_delete_ike(ike, ike->sa[i]);
 			ike_sa_kill(ike, ike->sa[i], "shutting down");
 		}
+	/* only now: killing one SA looks at the others */
+	for (uint32_t i = 0; i < ike->n_sa; i++)
 		free(ike->sa[i]);
-	}
 	free(ike->sa);
 	free(ike->retry_at);
 	OPENSSL_cleanse(ike->secret, sizeof(ike->secret));
