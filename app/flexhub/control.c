@@ -468,6 +468,9 @@ static void report_drops(struct fh_app *app)
 	for (int c = FH_CTR_DROP_RUNT; c < FH_CTR_MAX; c++) {
 		uint64_t v = fh_dp_counter(&app->dp, c);
 
+		if (c == FH_CTR_HANDOFF || c == FH_CTR_FRAGMENTED)
+			continue; /* work done, not drops */
+
 		if (v > app->drops_reported[c])
 			fh_log(FH_LOG_WARN, "dataplane", "%lu packet(s) dropped: %s (total %lu)",
 			       (unsigned long)(v - app->drops_reported[c]), fh_dp_ctr_name(c), (unsigned long)v);

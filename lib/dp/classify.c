@@ -47,6 +47,7 @@ static const char *const ctr_names[FH_CTR_MAX] = {
 	[FH_CTR_DROP_NO_ROUTE] = "drop-no-route",
 	[FH_CTR_DROP_FRAGMENT] = "drop-fragment",
 	[FH_CTR_HANDOFF] = "esp-handoff",
+	[FH_CTR_FRAGMENTED] = "fragmented-before-encryption",
 	[FH_CTR_DROP_HANDOFF_FULL] = "drop-handoff-full",
 	[FH_CTR_DROP_PUNT_FULL] = "drop-punt-full",
 	[FH_CTR_DROP_TX_FULL] = "drop-tx-full",

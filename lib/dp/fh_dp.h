@@ -71,6 +71,7 @@ enum fh_dp_ctr {
 	FH_CTR_DROP_INNER,         /* decrypted packet is not what the tunnel carries */
 	FH_CTR_DROP_GRE,           /* GRE header wrong (version, key, checksum) */
 	FH_CTR_HANDOFF,            /* ESP handed to the worker owning its SA */
+	FH_CTR_FRAGMENTED,         /* fragments made before encryption (inner packet over the tunnel MTU, no DF) */
 	FH_CTR_DROP_HANDOFF_FULL,  /* that worker is behind: its handoff ring is full */
 	FH_CTR_DROP_PUNT_FULL,     /* control lcore behind: punt ring full */
 	FH_CTR_DROP_TX_FULL,       /* port TX queue full */

@@ -121,6 +121,52 @@ static void route_outer(struct fh_stage *st, struct rte_mbuf *m, uint32_t dst)
 	l2_out(st, m, nh->port, nh->kind == FH_NH_GATEWAY ? nh->gw : dst);
 }
 
+static void tunnel_in(struct fh_stage *st, struct rte_mbuf *m, uint16_t ti);
+
+/*
+ * RFC 791 fragmentation of an inner packet too big for the tunnel, each fragment into the tunnel
+ * on its own. Fragments are fresh single-segment mbufs from the packet's pool (ESP wants them
+ * linear); a packet with options is dropped instead (options would have to be sorted into
+ * copied and not copied ones, and nothing sends them).
+ */
+static void fragment_into(struct fh_stage *st, struct rte_mbuf *m, uint16_t ti)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t hlen = (uint32_t)(p[0] & 0x0f) * 4, tot = rte_pktmbuf_data_len(m);
+	uint32_t chunk = (st->t->tun[ti].mtu - hlen) & ~7u, off;
+	uint16_t fo = rte_be_to_cpu_16(((const struct rte_ipv4_hdr *)p)->fragment_offset);
+	uint16_t base = fo & RTE_IPV4_HDR_OFFSET_MASK;
+	bool more = (fo & RTE_IPV4_HDR_MF_FLAG) != 0;
+
+	if (hlen != 20 || chunk < 8) {
+		drop(st, m, FH_CTR_DROP_MTU);
+		return;
+	}
+	for (off = hlen; off < tot; off += chunk) {
+		uint32_t n = tot - off < chunk ? tot - off : chunk;
+		struct rte_mbuf *f = rte_pktmbuf_alloc(m->pool);
+		struct rte_ipv4_hdr *h = f != NULL ? (struct rte_ipv4_hdr *)rte_pktmbuf_append(f, (uint16_t)(hlen + n)) : NULL;
+		bool last = off + n == tot;
+
+		if (h == NULL) {
+			rte_pktmbuf_free(f);
+			drop(st, m, FH_CTR_DROP_TX_FULL);
+			return;
+		}
+		memcpy(h, p, hlen);
+		memcpy((uint8_t *)h + hlen, p + off, n);
+		h->total_length = rte_cpu_to_be_16((uint16_t)(hlen + n));
+		h->fragment_offset = rte_cpu_to_be_16((uint16_t)((base + (off - hlen) / 8) |
+								 (!last || more ? RTE_IPV4_HDR_MF_FLAG : 0)));
+		h->hdr_checksum = 0;
+		h->hdr_checksum = rte_ipv4_cksum(h);
+		f->port = m->port;
+		fh_dp_count(st->ctr, FH_CTR_FRAGMENTED, 1);
+		tunnel_in(st, f, ti);
+	}
+	rte_pktmbuf_free(m);
+}
+
 /* Put GRE and its delivery header in front (FlexVPN's GRE over IPsec); queue for ESP. */
 static void tunnel_in(struct fh_stage *st, struct rte_mbuf *m, uint16_t ti)
 {
@@ -134,12 +180,12 @@ static void tunnel_in(struct fh_stage *st, struct rte_mbuf *m, uint16_t ti)
 	}
 	if (tot > tun->mtu) {
 		/* DF: "fragmentation needed" with the tunnel's MTU, so the sender's PMTU discovery
-		 * adapts (RFC 1191). Without DF the packet would be fragmented before encryption,
-		 * which is not done yet: dropped and counted the same. */
+		 * adapts (RFC 1191). Without DF: fragmented before encryption, as IOS does by default
+		 * ("crypto ipsec fragmentation before-encryption"), so the peer gets whole ESP packets */
 		if (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG))
 			drop_icmp(st, m, FH_CTR_DROP_MTU, 3, 4, tun->mtu);
 		else
-			drop(st, m, FH_CTR_DROP_MTU);
+			fragment_into(st, m, ti);
 		return;
 	}
 	ttl_dec(ip);

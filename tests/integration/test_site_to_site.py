@@ -49,6 +49,13 @@ def test_big_packets_up_to_the_tunnel_mtu(s2s):
     mtu = sa["plaintext-mtu"]
     # GRE (24) + ESP with aes-cbc-256/sha1 over a 1500-byte path
     assert 1380 <= mtu <= 1420, mtu
+    # without DF, a packet over the tunnel MTU is fragmented before encryption and arrives whole
+    # (LAN B reassembles). Kept under the LAN's 1500: af_packet's fanout would reassemble
+    # fragments the LAN host made itself, so only fragments of our own making are tested.
+    before = ra.counters()["dataplane"]["fragmented-before-encryption"]
+    r = ping(la, "10.20.2.2", count=3, size=mtu - 28 + 40, extra=("-M", "dont"))
+    assert r.returncode == 0 and " 0% packet loss" in r.stdout, r.stdout
+    assert ra.counters()["dataplane"]["fragmented-before-encryption"] - before == 6
     assert ping(la, "10.20.2.2", count=2, size=mtu - 28, extra=("-M", "do")).returncode == 0
     before = ra.counters()
     r = ping(la, "10.20.2.2", count=1, size=mtu - 28 + 1, timeout=1, extra=("-M", "do"))
@@ -58,6 +65,7 @@ def test_big_packets_up_to_the_tunnel_mtu(s2s):
     after = ra.counters()
     assert after["dataplane"]["drop-too-big"] == before["dataplane"]["drop-too-big"] + 1
     assert after["control"]["icmp-errors-sent"] == before["control"]["icmp-errors-sent"] + 1
+
 
 
 def test_ttl_expiry_is_reported(s2s):
