@@ -18,6 +18,7 @@
 static const char *const ctr_names[FH_CTR_MAX] = {
 	[FH_CTR_RX] = "rx-packets",
 	[FH_CTR_TX] = "tx-packets",
+	[FH_CTR_BUSY_CYCLES] = "busy-cycles",
 	[FH_CTR_FORWARDED] = "forwarded",
 	[FH_CTR_ESP_IN] = "esp-decaps",
 	[FH_CTR_ESP_OUT] = "esp-encaps",

@@ -42,6 +42,7 @@
 enum fh_dp_ctr {
 	FH_CTR_RX,
 	FH_CTR_TX,
+	FH_CTR_BUSY_CYCLES,        /* TSC cycles of loop iterations that had work (not a packet count) */
 	FH_CTR_FORWARDED,          /* routed plaintext, to a port or into a tunnel */
 	FH_CTR_ESP_IN,             /* decapsulated */
 	FH_CTR_ESP_OUT,            /* encapsulated */

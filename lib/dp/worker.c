@@ -211,6 +211,8 @@ int fh_dp_worker_main(void *arg)
 	rte_rcu_qsbr_thread_online(dp->qsbr, w);
 	while (!__atomic_load_n(&dp->quit, __ATOMIC_RELAXED)) {
 		uint32_t got = 0;
+		/* cycles of iterations with work: what packets cost this lcore, idle polls aside */
+		uint64_t t0 = rte_rdtsc();
 
 		st->t = __atomic_load_n(&dp->tables, __ATOMIC_ACQUIRE);
 		for (uint16_t pi = 0; pi < dp->n_ports; pi++) {
@@ -230,6 +232,7 @@ int fh_dp_worker_main(void *arg)
 		/* nothing of this iteration holds a table pointer any more */
 		rte_rcu_qsbr_quiescent(dp->qsbr, w);
 		if (got != 0) {
+			fh_dp_count(st->ctr, FH_CTR_BUSY_CYCLES, rte_rdtsc() - t0);
 			idle = 0;
 			continue;
 		}

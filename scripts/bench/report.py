@@ -16,9 +16,15 @@ def frame_bytes(size):
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 floors = {(r["encr"], r["size"]): r["floor"] for r in rows if r["test"] == "floor"}
 res = {(r["test"], r["encr"], r["size"], r["dir"]): r["gen"]["rx_mpps"] for r in rows if "gen" in r}
+# flexhub's busy cycles per packet: worker iterations that had packets, over packets received
+busy = {(r["test"], r["encr"], r["size"], r["dir"]): r["hub"]["busy_cycles"] / r["hub"]["rx_packets"]
+        for r in rows if r.get("hub") and r["hub"].get("rx_packets")}
 mem = next((r["memory"] for r in rows if "memory" in r), "?")
 print(f"Memory: {mem}. One worker lcore per device under test, generator on the other core.")
-print("Mpps at the receiving side; Gbit/s of plaintext frames (no FCS); cycles/packet = TSC Hz / packet rate.\n")
+print("Mpps at the receiving side; Gbit/s of plaintext frames (no FCS); cycles/packet = TSC Hz / packet rate; "
+      "busy c/pkt = TSC cycles of flexhub worker iterations that had packets (RX, processing, TX), per packet; "
+      "floor/busy = the crypto floor's cycles/packet over flexhub's busy cycles/packet (1.00x: flexhub costs no "
+      "more than the crypto alone).\n")
 fwd = [(k[2], v) for k, v in res.items() if k[3] == "forward"]
 if fwd:
     print("Plain IPv4 routing by flexhub through the same links, no tunnel (the I/O ceiling here):\n")
@@ -30,18 +36,21 @@ for (encr, size), f in floors.items():
     name = encr + ("" if f["integ"] == "none" else " + " + f["integ"])
     print(f"\n{name}, {size} B frames: crypto floor {f['mpps']:.2f} Mpps ({f['gbps']:.1f} Gbit/s), "
           f"{f['cycles_per_packet']} cycles/packet\n")
-    print("| device | encrypt Mpps (Gbit/s) | vs floor | vs secgw | cycles/pkt | decrypt Mpps (Gbit/s) | vs floor | vs secgw | cycles/pkt |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| device | encrypt Mpps (Gbit/s) | vs floor | vs secgw | cycles/pkt | busy c/pkt | floor/busy "
+          "| decrypt Mpps (Gbit/s) | vs floor | vs secgw | cycles/pkt | busy c/pkt | floor/busy |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for dut, label in DUTS:
         line = [label]
         for d in ("encrypt", "decrypt"):
             m = res.get((dut, encr, size, d))
             ref = res.get(("secgw", encr, size, d))
+            b = busy.get((dut, encr, size, d))
             if m is None:
-                line += ["-"] * 4
+                line += ["-"] * 6
                 continue
             line += [f"{m:.2f} ({m * frame_bytes(size) * 8 / 1000:.1f})", f"{m / f['mpps']:.2f}x",
-                     f"{m / ref:.2f}x" if ref else "-", f"{f['tsc_hz'] / (m * 1e6):.0f}" if m > 0 else "-"]
+                     f"{m / ref:.2f}x" if ref else "-", f"{f['tsc_hz'] / (m * 1e6):.0f}" if m > 0 else "-",
+                     f"{b:.0f}" if b else "-", f"{f['cycles_per_packet'] / b:.2f}x" if b else "-"]
         print("| " + " | ".join(line) + " |")
 
 ss = {(r["encr"], r["size"]): r["gen"]["rx_mpps"] for r in rows if r["test"] == "strongswan"}

@@ -3,6 +3,9 @@
 # crypto floor (the same ESP cipher+ICV work with no packet I/O) measured in the same run.
 #
 #   scripts/bench/run.sh [--seconds N] [--sizes "64 512 1420 imix"] [--no-hugepages] [--out FILE]
+#                        [--zero-copy] [--quick]
+# --zero-copy: flexhub's memif ports as zero-copy clients (the generator's side copies; needs
+# hugepages and --single-file-segments). --quick: the I/O ceiling and flexhub's GCM encrypt only.
 #
 # Encrypt: plaintext LAN frames in on GigabitEthernet2 -> GRE + ESP out of Tunnel0 on Gi1.
 # Decrypt: ESP (GRE inside) in on Gi1 -> plaintext out on Gi2 (replay window off: frames repeat).
@@ -15,6 +18,8 @@ ROOT=$PWD
 SECONDS_EACH=5
 SIZES="64 512 1420 imix"
 HUGE=1
+ZC=
+QUICK=0
 OUT=$ROOT/build/bench-results.jsonl
 while (($#)); do
   case $1 in
@@ -22,6 +27,8 @@ while (($#)); do
     --sizes) SIZES=$2; shift 2 ;;
     --no-hugepages) HUGE=0; shift ;;
     --out) OUT=$2; shift 2 ;;
+    --zero-copy) ZC=",zero-copy=yes"; shift ;;
+    --quick) QUICK=1; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -73,13 +80,15 @@ if ((HUGE)); then
   GEN_MEM=(--huge-dir "$HUGEDIR" --file-prefix fhb-gen -m 512)
   SECGW_MEM=(--huge-dir "$HUGEDIR" --file-prefix fhb-secgw -m 512)
   HUB_MEM="hugepages: true
-  eal-args: [\"--huge-dir=$HUGEDIR\", \"--file-prefix=fhb-hub\", \"--no-shconf\"]"
+  eal-args: [\"--huge-dir=$HUGEDIR\", \"--file-prefix=fhb-hub\", \"--no-shconf\"${ZC:+, \"--single-file-segments\"}]"
 else
   GEN_MEM=(--no-huge -m 1024 --file-prefix fhb-gen)
   SECGW_MEM=(--no-huge -m 1024 --file-prefix fhb-secgw)
   HUB_MEM="memory-mb: 1024
   eal-args: [\"--no-shconf\"]"
+  [[ -n $ZC ]] && { echo "--zero-copy needs hugepages" >&2; exit 2; }
 fi
+[[ -n $ZC ]] && MEMMODE="$MEMMODE, flexhub memif zero-copy"
 
 GEN_MAC_LAN=02:00:00:00:be:01 GEN_MAC_WAN=02:00:00:00:be:02
 HUB_MAC_WAN=02:00:00:00:f1:01 HUB_MAC_LAN=02:00:00:00:f1:02
@@ -114,10 +123,10 @@ crypto:
         encryption-key-out: "$key"$akeys
 interfaces:
   GigabitEthernet1:
-    device: net_memif0,role=client,socket=$WORK/wan.sock,id=0,mac=$HUB_MAC_WAN
+    device: net_memif0,role=client,socket=$WORK/wan.sock,id=0,mac=$HUB_MAC_WAN$ZC
     ip-address: 192.168.0.10/24
   GigabitEthernet2:
-    device: net_memif1,role=client,socket=$WORK/lan.sock,id=0,mac=$HUB_MAC_LAN
+    device: net_memif1,role=client,socket=$WORK/lan.sock,id=0,mac=$HUB_MAC_LAN$ZC
     ip-address: 10.10.1.10/24
   Tunnel0:
     ip-address: 10.1.120.10/24
@@ -178,9 +187,15 @@ measure() {
     perf record -q -g -o "$FH_BENCH_PERF.$dut.$dir.$size.data" -p "$hub_pid" -- sleep 2 >/dev/null 2>&1 || true
   fi
   wait "$gen_pid" || { cat "$WORK/gen.err" "$WORK/hub.err" >&2; kill "$hub_pid"; hub_pid=; return 1; }
+  # flexhub's own cost: TSC cycles of worker iterations that had packets, per packet received
+  local busy=null
+  if [[ $dut != secgw ]]; then
+    busy=$("$ROOT/build/app/flexhubctl/flexhubctl" -s "$WORK/hub.sock" --json show counters 2>/dev/null |
+      /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin)["dataplane"]; print(json.dumps({"busy_cycles": d["busy-cycles"], "rx_packets": d["rx-packets"]}))' 2>/dev/null || echo null)
+  fi
   kill "$hub_pid"; wait "$hub_pid" 2>/dev/null || true; hub_pid=
   out=$(tail -1 "$WORK/gen.out")
-  echo "{\"test\":\"$dut\",\"dir\":\"$dir\",\"encr\":\"$enc\",\"integ\":\"$integ\",\"size\":\"$size\",\"memory\":\"$MEMMODE\",\"gen\":$out}" >> "$OUT"
+  echo "{\"test\":\"$dut\",\"dir\":\"$dir\",\"encr\":\"$enc\",\"integ\":\"$integ\",\"size\":\"$size\",\"memory\":\"$MEMMODE\",\"gen\":$out,\"hub\":$busy}" >> "$OUT"
 }
 
 colon() { sed 's/../&:/g; s/:$//' <<<"$1"; }
@@ -213,6 +228,14 @@ echo "benchmark: $SECONDS_EACH s per point, $MEMMODE, results in $OUT" >&2
 for size in $SIZES; do
   measure forward esp-gcm-256 none "$size"
 done
+if ((QUICK)); then
+  for size in $SIZES; do
+    floor esp-gcm-256 none "$size"
+    measure encrypt esp-gcm-256 none "$size" flexhub-gre || true
+  done
+  /usr/bin/python3 scripts/bench/report.py "$OUT"
+  exit 0
+fi
 for alg in "esp-gcm-256 none" "esp-aes-256 esp-sha256-hmac"; do
   set -- $alg
   for size in $SIZES; do
