@@ -152,9 +152,15 @@ static void child_down(void *ctx, int tunnel, uint32_t spi_in, uint32_t spi_out)
 
 		if (s->cfg.spi_in != spi_in || s->cfg.spi_out != spi_out)
 			continue;
-		/* out of the tables first; the objects go after the publication's grace period */
-		app->dead[app->n_dead++] = s->in;
-		app->dead[app->n_dead++] = s->out;
+		/* out of the tables first; the objects go after the publication's grace period (when
+		 * publications keep failing for lack of memory, they stay allocated rather than risk
+		 * a worker still reading them) */
+		if (app->n_dead + 2 <= FH_DEAD_MAX) {
+			app->dead[app->n_dead++] = s->in;
+			app->dead[app->n_dead++] = s->out;
+		} else {
+			fh_log(FH_LOG_ERR, "crypto ipsec", "child SA 0x%08x: too many SAs awaiting release; kept", spi_in);
+		}
 		memmove(s, s + 1, (app->n_ike_sas - i - 1) * sizeof(*s));
 		app->n_ike_sas--;
 		promote_standby(app, tunnel);

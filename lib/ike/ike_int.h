@@ -127,6 +127,7 @@ struct ike_sa {
 	size_t init_req_len, init_resp_len;
 	uint8_t cookie[64];
 	size_t cookie_len;
+	uint8_t init_restarts;  /* IKE_SA_INIT sent again for a COOKIE or INVALID_KE_PAYLOAD */
 	bool initial_contact;   /* the peer said it has no other SA with us */
 	char remote_id[FH_NAME_MAX + 8], local_id[FH_NAME_MAX + 8];
 

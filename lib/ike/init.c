@@ -13,7 +13,7 @@
 #include "ike_int.h"
 
 #define COOKIE_LEN 17 /* version byte + 16 bytes of SHA-256 */
-#define COOKIE_RETRIES 3
+#define INIT_RESTARTS_MAX 4
 
 void ike_nat_hash(uint64_t spi_i, uint64_t spi_r, uint32_t ip, uint16_t port, uint8_t out[20])
 {
@@ -238,9 +238,14 @@ void ike_init_response(struct fh_ike *ike, struct ike_sa *sa, const uint8_t *buf
 
 		if (m->pl[i].type != FH_IKE_PL_NOTIFY || fh_ike_parse_notify(m->pl[i].body, m->pl[i].len, &n) != FH_IKE_OK)
 			continue;
+		/* a responder that keeps asking (for cookies or groups) is not followed for ever */
+		if ((n.type == N_COOKIE || n.type == N_INVALID_KE_PAYLOAD) && ++sa->init_restarts > INIT_RESTARTS_MAX) {
+			ike_err(ike, "tunnel-id %u: responder keeps answering IKE_SA_INIT with notify %u; giving up", sa->id,
+				n.type);
+			ike_sa_kill(ike, sa, "IKE_SA_INIT restarted too often");
+			return;
+		}
 		if (n.type == N_COOKIE && n.data_len > 0 && n.data_len <= sizeof(sa->cookie)) {
-			if (sa->req_tries > COOKIE_RETRIES + ike->lim.retransmit_tries)
-				return;
 			memcpy(sa->cookie, n.data, n.data_len);
 			sa->cookie_len = n.data_len;
 			fh_debug("crypto ikev2 internal", "tunnel-id %u: responder asked for a cookie", sa->id);
