@@ -469,6 +469,11 @@ const char *fh_engine_name(unsigned v);
 const char *fh_esp_encr_name(unsigned v);
 const char *fh_esp_integ_name(unsigned v);
 
+/* Key bytes of an ESP algorithm (enum fh_encr: cipher key, plus GCM's 4-byte salt; enum
+ * fh_integ: HMAC key); 0 for none. */
+uint32_t fh_encr_key_len(unsigned encr);
+uint32_t fh_integ_key_len(unsigned integ);
+
 /* "GigabitEthernet1" for "gigabitethernet 1", "Gi1"; returns false for an unknown kind. */
 bool fh_iface_canon_name(const char *in, char *out, size_t outlen, uint8_t *kind, uint32_t *unit);
 

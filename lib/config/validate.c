@@ -406,7 +406,7 @@ static void check_ipsec(struct vctx *v)
 }
 
 /* Key bytes each algorithm takes: cipher key (+ 4-byte salt for GCM, RFC 4106 8.1), HMAC key. */
-static uint32_t enc_key_len(uint8_t encr)
+uint32_t fh_encr_key_len(unsigned encr)
 {
 	switch (encr) {
 	case FH_ENCR_AES_CBC_128: return 16;
@@ -418,7 +418,7 @@ static uint32_t enc_key_len(uint8_t encr)
 	}
 }
 
-static uint32_t auth_key_len(uint8_t integ)
+uint32_t fh_integ_key_len(unsigned integ)
 {
 	static const uint32_t len[] = {0, 20, 32, 48, 64};
 
@@ -439,7 +439,7 @@ static void check_static_sas(struct vctx *v)
 {
 	for (uint32_t i = 0; i < v->cfg->n_static_sa; i++) {
 		struct fh_cfg_static_sa *s = &v->cfg->static_sa[i];
-		uint32_t ek = enc_key_len(s->encr), ak = auth_key_len(s->integ);
+		uint32_t ek = fh_encr_key_len(s->encr), ak = fh_integ_key_len(s->integ);
 
 		if (s->encr != FH_ENCR_NULL || s->integ != FH_INTEG_NONE)
 			check_esp_algs(v, &s->hdr, "static-sa", &s->encr, &s->integ);

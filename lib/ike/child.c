@@ -16,29 +16,6 @@
 #define REKEY_RETRY_MS 10000
 #define REKEYED_GRACE_MS 30000
 
-static uint32_t encr_key_len(uint8_t e)
-{
-	switch (e) {
-	case FH_ENCR_AES_CBC_128: return 16;
-	case FH_ENCR_AES_CBC_192: return 24;
-	case FH_ENCR_AES_CBC_256: return 32;
-	case FH_ENCR_AES_GCM_128: return 20;
-	case FH_ENCR_AES_GCM_256: return 36;
-	default: return 0;
-	}
-}
-
-static uint32_t integ_key_len(uint8_t i)
-{
-	switch (i) {
-	case FH_INTEG_SHA1_96: return 20;
-	case FH_INTEG_SHA256_128: return 32;
-	case FH_INTEG_SHA384_192: return 48;
-	case FH_INTEG_SHA512_256: return 64;
-	default: return 0;
-	}
-}
-
 static bool is_gcm(uint8_t e)
 {
 	return e == FH_ENCR_AES_GCM_128 || e == FH_ENCR_AES_GCM_256;
@@ -289,7 +266,7 @@ struct ike_child *ike_child_install(struct fh_ike *ike, struct ike_sa *sa, const
 				    const struct fh_ike_ts *l, const struct fh_ike_ts *r, bool standby)
 {
 	const struct fh_cfg_ipsec_profile *ip = ipsec_profile(ike, sa);
-	uint32_t el = encr_key_len(alg->encr), il = integ_key_len(alg->integ), life;
+	uint32_t el = fh_encr_key_len(alg->encr), il = fh_integ_key_len(alg->integ), life;
 	uint8_t km[2 * (36 + 64)], seed[600 + 2 * 256];
 	struct ike_child *c = NULL;
 	struct fh_ike_child_sa cs;
