@@ -76,7 +76,8 @@ static struct fh_sa *make_sa(const struct fh_app *app, const struct fh_ike_child
 		.src = in ? c->remote.ip : c->local.ip, .dst = in ? c->local.ip : c->remote.ip,
 		.sport = in ? c->remote.port : c->local.port, .dport = in ? c->local.port : c->remote.port,
 		.replay_win = c->replay_window,
-		/* lifetimes are the engine's: it rekeys before them and removes the pair at the end */
+		/* the volume limit is enforced here (the engine rekeys at 90 %); time is the engine's */
+		.life_bytes = c->life_kilobytes * 1024,
 		.enc_key = in ? c->enc_in : c->enc_out, .enc_key_len = c->enc_len,
 		.auth_key = in ? c->auth_in : c->auth_out, .auth_key_len = c->auth_len,
 	};
@@ -169,7 +170,7 @@ static void child_down(void *ctx, int tunnel, uint32_t spi_in, uint32_t spi_out)
 	}
 }
 
-static bool child_counts(void *ctx, uint32_t spi_in, uint32_t spi_out, uint64_t *in, uint64_t *out)
+static bool child_counts(void *ctx, uint32_t spi_in, uint32_t spi_out, struct fh_ike_child_counts *n)
 {
 	struct fh_app *app = ctx;
 
@@ -178,8 +179,10 @@ static bool child_counts(void *ctx, uint32_t spi_in, uint32_t spi_out, uint64_t 
 
 		if (s->cfg.spi_in == spi_in && s->cfg.spi_out == spi_out) {
 			/* single-writer counters of the workers: a relaxed read is all it needs */
-			*in = __atomic_load_n(&s->in->st.pkts, __ATOMIC_RELAXED);
-			*out = __atomic_load_n(&s->out->st.pkts, __ATOMIC_RELAXED);
+			n->in_pkts = __atomic_load_n(&s->in->st.pkts, __ATOMIC_RELAXED);
+			n->out_pkts = __atomic_load_n(&s->out->st.pkts, __ATOMIC_RELAXED);
+			n->in_bytes = __atomic_load_n(&s->in->st.bytes, __ATOMIC_RELAXED);
+			n->out_bytes = __atomic_load_n(&s->out->st.bytes, __ATOMIC_RELAXED);
 			return true;
 		}
 	}

@@ -50,9 +50,13 @@ struct fh_ike_child_sa {
 	struct fh_ike_addr local, remote;
 	uint32_t replay_window;
 	uint32_t life_seconds;   /* hard; the engine rekeys before */
-	uint64_t life_kilobytes;
+	uint64_t life_kilobytes; /* hard, for the data plane to enforce; the engine rekeys at 90 % */
 	const uint8_t *enc_in, *enc_out, *auth_in, *auth_out;
 	uint32_t enc_len, auth_len; /* enc includes GCM's 4-byte salt */
+};
+
+struct fh_ike_child_counts {
+	uint64_t in_pkts, out_pkts, in_bytes, out_bytes;
 };
 
 struct fh_ike_ops {
@@ -65,8 +69,8 @@ struct fh_ike_ops {
 	int (*child_up)(void *ctx, const struct fh_ike_child_sa *c);
 	/* Remove a pair (rekeyed, deleted, dead peer, IKE SA gone). */
 	void (*child_down)(void *ctx, int tunnel, uint32_t spi_in, uint32_t spi_out);
-	/* Packets through a pair so far, for on-demand DPD and idle detection; false if unknown. */
-	bool (*child_counts)(void *ctx, uint32_t spi_in, uint32_t spi_out, uint64_t *in, uint64_t *out);
+	/* Traffic through a pair so far (DPD, volume lifetime); false if unknown. */
+	bool (*child_counts)(void *ctx, uint32_t spi_in, uint32_t spi_out, struct fh_ike_child_counts *c);
 	/* The address a tunnel's packets leave from (its tunnel-source), 0 if it has none now. */
 	uint32_t (*tunnel_source)(void *ctx, int tunnel);
 };

@@ -591,30 +591,40 @@ static void start_next(struct fh_ike *ike, struct ike_sa *sa)
 	}
 }
 
-/* Dead peer detection (IOS "dpd <interval> <retry> on-demand|periodic"): periodic asks after
+/* Once a second: child SA volume lifetimes, then dead peer detection (IOS "dpd <interval>
+ * <retry> on-demand|periodic"): periodic asks after
  * interval seconds without anything from the peer; on-demand only when we sent traffic into the
  * tunnel and nothing came back for that long. ESP from the peer counts as a sign of life. */
-static void dpd_check(struct fh_ike *ike, struct ike_sa *sa)
+static void traffic_check(struct fh_ike *ike, struct ike_sa *sa)
 {
 	const struct fh_cfg_dpd *d;
-	uint64_t in = 0, out = 0, ivl;
+	uint64_t ivl, soft_bytes = 0;
 	bool sent = false;
 
+	if (sa->ipsec_profile >= 0)
+		soft_bytes = (uint64_t)ike->cfg->ipsec_profile[sa->ipsec_profile].lifetime_kilobytes * 1024 / 10 * 9;
+	for (int i = 0; i < IKE_CHILD_MAX; i++) {
+		struct ike_child *c = &sa->child[i];
+		struct fh_ike_child_counts n;
+
+		if (!c->used || !ike->ops->child_counts(ike->ctx, c->spi_in, c->spi_out, &n))
+			continue;
+		if (n.in_pkts != c->seen_in)
+			sa->last_rx_ms = ike->now;
+		if (n.out_pkts != c->seen_out)
+			sent = true;
+		c->seen_in = n.in_pkts;
+		c->seen_out = n.out_pkts;
+		/* volume lifetime ("set security-association lifetime kilobytes"): rekey at 90 % */
+		if (soft_bytes != 0 && !c->rekeyed && c->rekey_ms != 0 &&
+		    (n.in_bytes >= soft_bytes || n.out_bytes >= soft_bytes)) {
+			c->rekey_ms = 0;
+			sa->want_rekey_child = c->spi_in;
+		}
+	}
 	if (sa->profile < 0 || !(d = &ike->cfg->ike_profile[sa->profile].dpd)->present)
 		return;
 	ivl = (uint64_t)d->interval * 1000;
-	for (int i = 0; i < IKE_CHILD_MAX; i++) {
-		struct ike_child *c = &sa->child[i];
-
-		if (!c->used || !ike->ops->child_counts(ike->ctx, c->spi_in, c->spi_out, &in, &out))
-			continue;
-		if (in != c->seen_in)
-			sa->last_rx_ms = ike->now;
-		if (out != c->seen_out)
-			sent = true;
-		c->seen_in = in;
-		c->seen_out = out;
-	}
 	if (ike->now - sa->last_rx_ms < ivl) {
 		sa->dpd_idle_since_ms = 0;
 		return;
@@ -682,7 +692,7 @@ static void sa_timers(struct fh_ike *ike, struct ike_sa *sa)
 	}
 	if (ike->now >= sa->next_check_ms) {
 		sa->next_check_ms = ike->now + 1000;
-		dpd_check(ike, sa);
+		traffic_check(ike, sa);
 		if (sa->nat_local && sa->profile >= 0 && ike->cfg->ike_profile[sa->profile].nat_keepalive > 0 &&
 		    ike->now >= sa->keepalive_ms) {
 			sa->keepalive_ms = ike->now + (uint64_t)ike->cfg->ike_profile[sa->profile].nat_keepalive * 1000;

@@ -69,10 +69,10 @@ static void cb_down(void *ctx, int t, uint32_t a, uint32_t b)
 	children[((struct side *)ctx)->i]--;
 }
 
-static bool cb_counts(void *ctx, uint32_t a, uint32_t b, uint64_t *in, uint64_t *out)
+static bool cb_counts(void *ctx, uint32_t a, uint32_t b, struct fh_ike_child_counts *n)
 {
 	(void)ctx, (void)a, (void)b;
-	*in = *out = 0;
+	memset(n, 0, sizeof(*n));
 	return true;
 }
 

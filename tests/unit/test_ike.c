@@ -31,7 +31,7 @@ struct child {
 	bool up;
 	struct fh_ike_child_sa c;
 	uint8_t enc_in[64], enc_out[64], auth_in[64], auth_out[64];
-	uint64_t in_pkts, out_pkts;
+	uint64_t in_pkts, out_pkts, in_bytes, out_bytes;
 };
 
 struct side {
@@ -101,14 +101,16 @@ static void cb_down(void *ctx, int tunnel, uint32_t spi_in, uint32_t spi_out)
 		}
 }
 
-static bool cb_counts(void *ctx, uint32_t spi_in, uint32_t spi_out, uint64_t *in, uint64_t *out)
+static bool cb_counts(void *ctx, uint32_t spi_in, uint32_t spi_out, struct fh_ike_child_counts *n)
 {
 	struct side *s = ctx;
 
 	for (int i = 0; i < CHILDREN; i++)
 		if (s->ch[i].up && s->ch[i].c.spi_in == spi_in && s->ch[i].c.spi_out == spi_out) {
-			*in = s->ch[i].in_pkts;
-			*out = s->ch[i].out_pkts;
+			n->in_pkts = s->ch[i].in_pkts;
+			n->out_pkts = s->ch[i].out_pkts;
+			n->in_bytes = s->ch[i].in_bytes;
+			n->out_bytes = s->ch[i].out_bytes;
 			return true;
 		}
 	return false;
@@ -580,6 +582,48 @@ static void test_collision(const char *a, const char *b)
 	fh_check(live(&A) == 1 && live(&B) == 1 && pairs_match(), "and one mirrored child pair");
 }
 
+/* Lifetimes of 120 s (IOS's minimum) on both sides: rekeys happen by themselves, and a pair is
+ * installed on each side at every moment. Then a volume lifetime: traffic past 90 % of it. */
+static void test_lifetimes(const char *a, const char *b)
+{
+	static const char *const from = "        ikev2-profile: FLEXVPN_PROFILE";
+	static const char *const to = "        ikev2-profile: FLEXVPN_PROFILE\n        lifetime-seconds: 120\n"
+				      "        lifetime-kilobytes: 2560";
+	char *a1 = edit(a, from, to), *b1 = edit(b, from, to);
+	char *a2 = edit(a1, "lifetime: 86400", "lifetime: 120"), *b2 = edit(b1, "lifetime: 86400", "lifetime: 120");
+	bool always = true;
+	uint64_t crk, irk;
+
+	fh_check(setup(a2, b2), "lifetimes 120 s: engines start");
+	run(3000);
+	for (int t = 0; t < 260; t++) {
+		run(1000);
+		always &= live(&A) >= 1 && live(&B) >= 1;
+	}
+	crk = fh_ike_counter(A.ike, FH_IKE_CTR_CHILD_REKEYED) + fh_ike_counter(B.ike, FH_IKE_CTR_CHILD_REKEYED);
+	irk = fh_ike_counter(A.ike, FH_IKE_CTR_IKE_REKEYED);
+	fh_check(crk >= 2 * 2 && irk >= 2, "260 s of 120-s lifetimes: children rekeyed (%lu) and IKE SA rekeyed (%lu)",
+		 (unsigned long)crk, (unsigned long)irk);
+	fh_check(always, "a child SA pair was installed on both sides at every second");
+	fh_check(live(&A) == 1 && live(&B) == 1 && pairs_match() && ready(&A) == 1 && ready(&B) == 1,
+		 "after the lifetimes: one IKE SA and one mirrored pair each");
+	fh_check(fh_ike_counter(A.ike, FH_IKE_CTR_TIMEOUT) == 0 && fh_ike_counter(B.ike, FH_IKE_CTR_TIMEOUT) == 0,
+		 "no request timed out on the way");
+	/* volume: 2560 KB, rekey at 90 % */
+	crk = fh_ike_counter(A.ike, FH_IKE_CTR_CHILD_REKEYED);
+	for (int i = 0; i < CHILDREN; i++)
+		if (A.ch[i].up)
+			A.ch[i].out_bytes = 2560 * 1024 / 10 * 9 + 1;
+	run(2000);
+	fh_check(fh_ike_counter(A.ike, FH_IKE_CTR_CHILD_REKEYED) == crk + 1 && live(&A) == 1 && pairs_match(),
+		 "90 %% of lifetime-kilobytes sent: the child SA is rekeyed");
+	fh_check(newest(&A) && newest(&A)->c.life_kilobytes == 2560, "the data plane gets the volume limit to enforce");
+	free(a1);
+	free(b1);
+	free(a2);
+	free(b2);
+}
+
 int main(int argc, char **argv)
 {
 	char *a, *b;
@@ -603,6 +647,7 @@ int main(int argc, char **argv)
 	test_nat(a, b);
 	test_cookie(a, b);
 	test_retransmit(a, b);
+	test_lifetimes(a, b);
 	side_reset(&A);
 	side_reset(&B);
 	free(a);
