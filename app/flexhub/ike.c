@@ -189,6 +189,27 @@ static bool child_counts(void *ctx, uint32_t spi_in, uint32_t spi_out, struct fh
 	return false;
 }
 
+/* Workers read an SA's outer address and port per packet: single aligned stores, and a packet
+ * built between the two goes to a half-updated address at worst, once. */
+static void child_peer(void *ctx, uint32_t spi_in, uint32_t spi_out, const struct fh_ike_addr *l,
+		       const struct fh_ike_addr *r)
+{
+	struct fh_app *app = ctx;
+
+	for (uint32_t i = 0; i < app->n_ike_sas; i++) {
+		struct fh_app_sa *s = &app->ike_sas[i];
+
+		if (s->cfg.spi_in != spi_in || s->cfg.spi_out != spi_out)
+			continue;
+		__atomic_store_n(&s->out->dst, r->ip, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->out->dport, r->port, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->out->sport, l->port, __ATOMIC_RELAXED);
+		s->in->src = r->ip;
+		s->in->sport = r->port;
+		s->dst = r->ip;
+	}
+}
+
 static uint32_t tunnel_src(void *ctx, int tunnel)
 {
 	struct fh_app *app = ctx;
@@ -201,6 +222,7 @@ static uint32_t tunnel_src(void *ctx, int tunnel)
 
 static const struct fh_ike_ops ike_ops = {
 	.send = ike_send, .child_up = child_up, .child_down = child_down, .child_counts = child_counts,
+	.child_peer = child_peer,
 	.tunnel_source = tunnel_src,
 };
 

@@ -69,6 +69,9 @@ struct fh_ike_ops {
 	int (*child_up)(void *ctx, const struct fh_ike_child_sa *c);
 	/* Remove a pair (rekeyed, deleted, dead peer, IKE SA gone). */
 	void (*child_down)(void *ctx, int tunnel, uint32_t spi_in, uint32_t spi_out);
+	/* A NATed peer moved (RFC 7296 2.23): the pair's outer addresses and ports change. */
+	void (*child_peer)(void *ctx, uint32_t spi_in, uint32_t spi_out, const struct fh_ike_addr *local,
+			   const struct fh_ike_addr *remote);
 	/* Traffic through a pair so far (DPD, volume lifetime); false if unknown. */
 	bool (*child_counts)(void *ctx, uint32_t spi_in, uint32_t spi_out, struct fh_ike_child_counts *c);
 	/* The address a tunnel's packets leave from (its tunnel-source), 0 if it has none now. */

@@ -380,17 +380,29 @@ static int open_sk(struct fh_ike *ike, struct ike_sa *sa, const uint8_t *buf, si
 
 /* RFC 7296 2.23: behind a NAT the peer's address or port may change; an authenticated message
  * on port 4500 says where it is now. */
-static void follow_peer(struct ike_sa *sa, const struct fh_ike_addr *l, const struct fh_ike_addr *r)
+static void follow_peer(struct fh_ike *ike, struct ike_sa *sa, const struct fh_ike_addr *l,
+			const struct fh_ike_addr *r)
 {
+	bool moved;
+
 	if (l->port != FH_IKE_NATT_PORT)
 		return;
+	moved = sa->remote.ip != r->ip || sa->remote.port != r->port;
 	sa->natt = true;
 	sa->local = *l;
 	sa->remote = *r;
+	if (!moved || sa->state != ST_ESTABLISHED)
+		return;
+	/* a NAT mapping that changed: ESP follows, or the tunnel is a black hole DPD cannot see */
+	fh_log(FH_LOG_INFO, "crypto ikev2", "tunnel-id %u: peer moved to %u.%u.%u.%u:%u (NAT); child SAs follow", sa->id,
+	       r->ip >> 24, (r->ip >> 16) & 0xff, (r->ip >> 8) & 0xff, r->ip & 0xff, r->port);
+	for (int i = 0; i < IKE_CHILD_MAX; i++)
+		if (sa->child[i].used)
+			ike->ops->child_peer(ike->ctx, sa->child[i].spi_in, sa->child[i].spi_out, &sa->local, &sa->remote);
 }
 
-static void on_response(struct fh_ike *ike, struct ike_sa *sa, const uint8_t *buf, size_t len,
-			const struct fh_ike_msg *m)
+static void on_response(struct fh_ike *ike, struct ike_sa *sa, const struct fh_ike_addr *l,
+			const struct fh_ike_addr *r, const uint8_t *buf, size_t len, const struct fh_ike_msg *m)
 {
 	struct fh_ike_msg inner;
 	uint8_t kind = sa->req_kind;
@@ -402,6 +414,7 @@ static void on_response(struct fh_ike *ike, struct ike_sa *sa, const uint8_t *bu
 	if (open_sk(ike, sa, buf, len, m, &inner) < 0)
 		return;
 	sa->last_rx_ms = ike->now;
+	follow_peer(ike, sa, l, r);
 	/* the window is free again before the handler runs: it may start the next request */
 	free(sa->req_buf);
 	sa->req_buf = NULL;
@@ -446,7 +459,7 @@ static void on_request(struct fh_ike *ike, struct ike_sa *sa, const struct fh_ik
 	if (open_sk(ike, sa, buf, len, m, &inner) < 0)
 		return;
 	sa->last_rx_ms = ike->now;
-	follow_peer(sa, l, r);
+	follow_peer(ike, sa, l, r);
 	switch (m->hdr.exchange) {
 	case FH_IKE_AUTH:
 		ike_auth_request(ike, sa, &inner);
@@ -517,7 +530,7 @@ void fh_ike_input(struct fh_ike *ike, const struct fh_ike_addr *local, const str
 		return;
 	}
 	if (response)
-		on_response(ike, sa, msg, len, m);
+		on_response(ike, sa, local, remote, msg, len, m);
 	else
 		on_request(ike, sa, local, remote, msg, len, m);
 	free(m);

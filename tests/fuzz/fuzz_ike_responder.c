@@ -76,6 +76,11 @@ static bool cb_counts(void *ctx, uint32_t a, uint32_t b, struct fh_ike_child_cou
 	return true;
 }
 
+static void cb_peer(void *ctx, uint32_t a, uint32_t b, const struct fh_ike_addr *l, const struct fh_ike_addr *r)
+{
+	(void)ctx, (void)a, (void)b, (void)l, (void)r;
+}
+
 static uint32_t cb_source(void *ctx, int tunnel)
 {
 	struct side *s = ctx;
@@ -85,7 +90,7 @@ static uint32_t cb_source(void *ctx, int tunnel)
 }
 
 static const struct fh_ike_ops ops = {.send = cb_send, .child_up = cb_up, .child_down = cb_down,
-				      .child_counts = cb_counts, .tunnel_source = cb_source};
+				      .child_counts = cb_counts, .tunnel_source = cb_source, .child_peer = cb_peer};
 
 static struct fh_config *load(const char *me, const char *peer, int initiate)
 {

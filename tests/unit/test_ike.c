@@ -116,6 +116,18 @@ static bool cb_counts(void *ctx, uint32_t spi_in, uint32_t spi_out, struct fh_ik
 	return false;
 }
 
+static void cb_peer(void *ctx, uint32_t spi_in, uint32_t spi_out, const struct fh_ike_addr *l,
+		    const struct fh_ike_addr *r)
+{
+	struct side *s = ctx;
+
+	for (int i = 0; i < CHILDREN; i++)
+		if (s->ch[i].up && s->ch[i].c.spi_in == spi_in && s->ch[i].c.spi_out == spi_out) {
+			s->ch[i].c.local = *l;
+			s->ch[i].c.remote = *r;
+		}
+}
+
 static uint32_t cb_source(void *ctx, int tunnel)
 {
 	struct side *s = ctx;
@@ -125,7 +137,7 @@ static uint32_t cb_source(void *ctx, int tunnel)
 }
 
 static const struct fh_ike_ops ops = {.send = cb_send, .child_up = cb_up, .child_down = cb_down,
-				      .child_counts = cb_counts, .tunnel_source = cb_source};
+				      .child_counts = cb_counts, .tunnel_source = cb_source, .child_peer = cb_peer};
 
 static char *read_file(const char *name)
 {
@@ -518,6 +530,7 @@ static void test_groups(const char *a, const char *b)
 static void test_nat(const char *a, const char *b)
 {
 	struct fh_ike_sa_info i;
+	bool ok;
 
 	char *a2 = edit(a, "        lifetime: 86400", "        lifetime: 86400\n        nat-keepalive: 20");
 
@@ -530,10 +543,18 @@ static void test_nat(const char *a, const char *b)
 	fh_check(live(&A) == 1 && live(&B) == 1 && pairs_match(), "through the NAT: tunnel up");
 	fh_check(newest(&A) && newest(&A)->c.udp_encap && newest(&B)->c.udp_encap,
 		 "NAT detected: ESP in UDP on both sides");
-	fh_check(get_ready(&B, &i) && i.remote.ip == nat_ip && i.remote.port == nat_port_4500 &&
-			 i.local.port == 4500 && i.nat_remote,
+	ok = get_ready(&B, &i);
+	fh_check(ok && i.remote.ip == nat_ip && i.remote.port == nat_port_4500 && i.local.port == 4500 && i.nat_remote,
 		 "B talks to the NAT's port 4500 mapping (%u) and knows the peer is behind NAT", i.remote.port);
 	fh_check(get_ready(&A, &i) && i.nat_local && i.local.port == 4500, "A knows it is behind a NAT");
+	/* the NAT reboots: A's port 4500 mapping changes; A's next message moves B's ESP with it */
+	nat_port_4500 = 45500;
+	fh_check(fh_ike_rekey(A.ike, 0, false, now) == 1, "NAT rebinding: A sends a request from the new port");
+	run(500);
+	fh_check(newest(&B) && newest(&B)->c.remote.port == 45500 && get_ready(&B, &i) && i.remote.port == 45500,
+		 "B's IKE SA and child SAs follow the new mapping (port %u)", newest(&B) ? newest(&B)->c.remote.port : 0);
+	fh_check(live(&A) == 1 && pairs_match(), "tunnel still up after the NAT rebinding");
+	nat_port_4500 = 44500;
 	run(30000);
 	fh_check(A.keepalives >= 1 && B.keepalives == 0,
 		 "the side behind the NAT sends keepalives (nat-keepalive 20), the other does not (%d, %d)", A.keepalives,
