@@ -234,6 +234,7 @@ static void set_limits(struct fh_app *app)
 	fh_ike_get_limits(app->ike, &l);
 	l.cookie_threshold = app->cfg->ike_cookie_challenge;
 	l.half_open_max = app->cfg->ike_max_in_negotiation;
+	l.frag_mtu = app->cfg->ike_frag_mtu;
 	fh_ike_set_limits(app->ike, &l);
 }
 

@@ -387,6 +387,7 @@ struct fh_config {
 	uint32_t n_debug;
 	uint32_t ike_cookie_challenge;
 	uint32_t ike_max_in_negotiation;
+	uint32_t ike_frag_mtu;
 
 	struct fh_cfg_proposal *proposal;
 	uint32_t n_proposal;

@@ -417,6 +417,10 @@ static const struct fh_key k_ikev2[] = {
 	 .max = 100000, .dflt = "64",
 	 .doc = "\"crypto ikev2 cookie-challenge N\": half-open IKE SAs beyond which IKE_SA_INIT must return a "
 		"cookie (RFC 7296 2.6); 0 = always. IOS has no default (off); 64 guards a hub."},
+	{.name = "fragmentation-mtu", .type = FH_K_U32, .off = OFF(fh_config, ike_frag_mtu), .min = 0, .max = 9000,
+	 .dflt = "0",
+	 .doc = "\"crypto ikev2 fragmentation mtu N\": IKEv2 fragmentation (RFC 7383), announced to peers; messages "
+		"larger than N bytes (IP datagram) go in fragments. 0 = off (IOS's default); 200 to 9000."},
 	{.name = "limit-max-in-negotiation-sa", .type = FH_K_U32, .off = OFF(fh_config, ike_max_in_negotiation),
 	 .min = 1, .max = 100000, .dflt = "1024",
 	 .doc = "\"crypto ikev2 limit max-in-negotiation-sa N\": half-open IKE SAs beyond which IKE_SA_INIT is dropped."},

@@ -713,6 +713,8 @@ void fh_config_validate(struct fh_config *cfg, struct fh_cfg_errs *errs)
 
 	check_ifaces(&v);
 	check_debug(&v);
+	if (cfg->ike_frag_mtu != 0 && cfg->ike_frag_mtu < 200)
+		VERR(&v, &cfg->ike_frag_mtu, "crypto ikev2 fragmentation-mtu %u: 0 (off) or 200 to 9000", cfg->ike_frag_mtu);
 	check_proposals(&v);
 	check_policies(&v);
 	check_keyrings(&v);

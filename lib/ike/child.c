@@ -457,6 +457,7 @@ static struct ike_sa *rekeyed_sa(struct fh_ike *ike, struct ike_sa *old, bool in
 	ns->remote = old->remote;
 	ns->nat_local = old->nat_local;
 	ns->nat_remote = old->nat_remote;
+	ns->frag_peer = old->frag_peer;
 	ns->natt = old->natt;
 	ns->tunnel = old->tunnel;
 	ns->profile = old->profile;

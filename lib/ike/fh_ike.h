@@ -105,6 +105,8 @@ enum fh_ike_ctr {
 	FH_IKE_CTR_DPD_DEAD,         /* peers declared dead */
 	FH_IKE_CTR_TIMEOUT,          /* requests that were never answered */
 	FH_IKE_CTR_KEEPALIVE,        /* NAT keepalives sent */
+	FH_IKE_CTR_FRAG_TX,          /* IKEv2 fragments sent (RFC 7383) */
+	FH_IKE_CTR_FRAG_RX,          /* IKEv2 fragments received and verified */
 	FH_IKE_CTR_MAX,
 };
 
@@ -133,6 +135,7 @@ struct fh_ike_limits {
 	uint32_t retransmit_ms;      /* first retransmission; doubles each time */
 	uint32_t retransmit_tries;   /* sends before a request is given up */
 	uint32_t retry_initiate_ms;  /* pause before a failed tunnel is tried again */
+	uint32_t frag_mtu;           /* IKEv2 fragmentation (RFC 7383): largest datagram; 0 = off */
 };
 void fh_ike_get_limits(const struct fh_ike *ike, struct fh_ike_limits *l);
 void fh_ike_set_limits(struct fh_ike *ike, const struct fh_ike_limits *l);

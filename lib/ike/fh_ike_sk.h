@@ -43,4 +43,15 @@ int fh_ike_sk_seal(struct fh_ike_builder *b, const struct fh_ike_sk_alg *a, cons
 int fh_ike_sk_open(const uint8_t *msg, size_t len, const uint8_t *sk_body, size_t sk_len, const struct fh_ike_sk_alg *a,
 		   const uint8_t *sk_e, const uint8_t *sk_a, uint8_t *out, size_t cap);
 
+/* The Encrypted Fragment payload (SKF, RFC 7383): fragment num of total (1-based) carrying chunk,
+ * a piece of the inner payload chain; only fragment 1 names the first inner payload. */
+int fh_ike_skf_seal(struct fh_ike_builder *b, const struct fh_ike_sk_alg *a, const uint8_t *sk_e, const uint8_t *sk_a,
+		    uint8_t first, uint16_t num, uint16_t total, const uint8_t *chunk, size_t len);
+
+/* Verify and decrypt one SKF payload; its numbers come back in num/total. Returns the chunk's
+ * length, or -1 (bad ICV, bad numbers, lengths). */
+int fh_ike_skf_open(const uint8_t *msg, size_t len, const uint8_t *skf_body, size_t skf_len,
+		    const struct fh_ike_sk_alg *a, const uint8_t *sk_e, const uint8_t *sk_a, uint8_t *out, size_t cap,
+		    uint16_t *num, uint16_t *total);
+
 #endif

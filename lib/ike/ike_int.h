@@ -21,6 +21,8 @@
 #define IKE_DELQ_MAX 8
 #define IKE_HALF_OPEN_TIMEOUT_MS 30000
 #define IKE_DPD_TRIES 5
+/* Fragments of one message we send or reassemble (RFC 7383); 32 x 576 bytes is plenty. */
+#define IKE_FRAG_MAX 32
 
 /* Notify message types (RFC 7296 3.10.1, RFC 7383). */
 enum {
@@ -46,6 +48,7 @@ enum {
 	N_REKEY_SA = 16393,
 	N_ESP_TFC_PADDING_NOT_SUPPORTED = 16394,
 	N_NON_FIRST_FRAGMENTS_ALSO = 16395,
+	N_IKEV2_FRAGMENTATION_SUPPORTED = 16430,
 };
 
 #define XF_ENCR 1
@@ -106,6 +109,23 @@ struct ike_prop {
 	uint16_t encr, key_bits, prf, integ, dh;
 };
 
+/* A message as it went out: one datagram, or its fragments back to back. */
+struct ike_out {
+	uint8_t *buf;
+	uint16_t n;
+	uint16_t len[IKE_FRAG_MAX];
+};
+
+/* Fragments of one message being reassembled (RFC 7383 2.6). */
+struct ike_frags {
+	uint32_t msg_id;
+	bool response;
+	uint16_t total, got;
+	uint8_t first;
+	uint8_t *chunk[IKE_FRAG_MAX];
+	uint16_t chunk_len[IKE_FRAG_MAX];
+};
+
 struct ike_sa {
 	bool used;
 	uint8_t state;
@@ -128,14 +148,15 @@ struct ike_sa {
 	uint8_t cookie[64];
 	size_t cookie_len;
 	uint8_t init_restarts;  /* IKE_SA_INIT sent again for a COOKIE or INVALID_KE_PAYLOAD */
+	bool frag_peer;         /* the peer announced IKEV2_FRAGMENTATION_SUPPORTED */
+	struct ike_frags rxf;
 	bool initial_contact;   /* the peer said it has no other SA with us */
 	char remote_id[FH_NAME_MAX + 8], local_id[FH_NAME_MAX + 8];
 
 	/* our request window (size 1) */
 	uint32_t tx_id;         /* message ID of our next request */
 	uint8_t req_kind;       /* enum ike_req, RQ_NONE when none is out */
-	uint8_t *req_buf;
-	size_t req_len;
+	struct ike_out req;
 	uint64_t req_sent_ms, req_next_ms;
 	uint32_t req_tries;
 	/* what a request in flight needs for its response */
@@ -147,8 +168,7 @@ struct ike_sa {
 
 	/* the peer's requests */
 	uint32_t rx_id;         /* message ID expected next */
-	uint8_t *resp_buf;      /* the response to rx_id - 1, sent again for a retransmitted request */
-	size_t resp_len;
+	struct ike_out resp;    /* the response to rx_id - 1, sent again for a retransmitted request */
 	bool has_resp;
 
 	/* work waiting for the window */

@@ -102,6 +102,19 @@ static void nat_detect(struct ike_sa *sa, const struct fh_ike_msg *m, uint64_t s
 	sa->nat_local = have_d && !ok_d;
 }
 
+/* Did the peer announce IKEv2 fragmentation (RFC 7383 2.3)? */
+static bool has_frag(const struct fh_ike_msg *m)
+{
+	for (uint8_t i = 0; i < m->n; i++) {
+		struct fh_ike_notify n;
+
+		if (m->pl[i].type == FH_IKE_PL_NOTIFY && fh_ike_parse_notify(m->pl[i].body, m->pl[i].len, &n) == FH_IKE_OK &&
+		    n.type == N_IKEV2_FRAGMENTATION_SUPPORTED)
+			return true;
+	}
+	return false;
+}
+
 static void *dup_msg(const uint8_t *buf, size_t len)
 {
 	void *p = malloc(len);
@@ -134,6 +147,8 @@ static void send_init(struct fh_ike *ike, struct ike_sa *sa, bool new_dh)
 	fh_ike_add_ke(&b, sa->want_group, pub, (size_t)pl);
 	fh_ike_add(&b, FH_IKE_PL_NONCE, sa->ni, sa->ni_len);
 	add_nat_d(&b, sa->spi_i, 0, &sa->local, &sa->remote);
+	if (ike->lim.frag_mtu != 0)
+		fh_ike_add_notify(&b, 0, N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0, NULL, 0);
 	if (b.err) {
 		ike_sa_kill(ike, sa, "cannot build IKE_SA_INIT");
 		return;
@@ -296,10 +311,11 @@ void ike_init_response(struct fh_ike *ike, struct ike_sa *sa, const uint8_t *buf
 		return;
 	}
 	nat_detect(sa, m, sa->spi_r);
+	sa->frag_peer = ike->lim.frag_mtu != 0 && has_frag(m);
 	sa->init_resp = dup_msg(buf, len);
 	sa->init_resp_len = len;
-	free(sa->req_buf);
-	sa->req_buf = NULL;
+	free(sa->req.buf);
+	memset(&sa->req, 0, sizeof(sa->req));
 	sa->req_kind = RQ_NONE;
 	sa->tx_id = 1;
 	if (sa->init_resp == NULL) {
@@ -453,6 +469,7 @@ void ike_init_request(struct fh_ike *ike, const struct fh_ike_addr *l, const str
 		return;
 	}
 	nat_detect(sa, m, 0);
+	sa->frag_peer = ike->lim.frag_mtu != 0 && has_frag(m);
 	{
 		struct fh_ike_hdr h = {.spi_i = sa->spi_i, .spi_r = sa->spi_r, .exchange = FH_IKE_SA_INIT,
 				       .flags = FH_IKE_FLAG_RESPONSE};
@@ -463,6 +480,8 @@ void ike_init_request(struct fh_ike *ike, const struct fh_ike_addr *l, const str
 	fh_ike_add_ke(&b, prop.dh, pub, (size_t)pl);
 	fh_ike_add(&b, FH_IKE_PL_NONCE, sa->nr, sa->nr_len);
 	add_nat_d(&b, sa->spi_i, sa->spi_r, &sa->local, &sa->remote);
+	if (sa->frag_peer)
+		fh_ike_add_notify(&b, 0, N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0, NULL, 0);
 	sa->init_req = dup_msg(buf, len);
 	sa->init_req_len = len;
 	sa->init_resp = b.err ? NULL : dup_msg(b.buf, b.len);

@@ -44,6 +44,8 @@ static const char *const ctr_names[FH_IKE_CTR_MAX] = {
 	[FH_IKE_CTR_DPD_DEAD] = "dpd-peer-dead",
 	[FH_IKE_CTR_TIMEOUT] = "request-timeouts",
 	[FH_IKE_CTR_KEEPALIVE] = "nat-keepalives",
+	[FH_IKE_CTR_FRAG_TX] = "fragments-sent",
+	[FH_IKE_CTR_FRAG_RX] = "fragments-received",
 };
 
 const char *fh_ike_ctr_name(enum fh_ike_ctr c)
@@ -125,10 +127,14 @@ static void sa_free_bufs(struct ike_sa *sa)
 	fh_ike_dh_free(sa->rq_dh);
 	free(sa->init_req);
 	free(sa->init_resp);
-	free(sa->req_buf);
-	free(sa->resp_buf);
+	free(sa->req.buf);
+	free(sa->resp.buf);
 	sa->dh = sa->rq_dh = NULL;
-	sa->init_req = sa->init_resp = sa->req_buf = sa->resp_buf = NULL;
+	sa->init_req = sa->init_resp = sa->req.buf = sa->resp.buf = NULL;
+	for (int i = 0; i < IKE_FRAG_MAX; i++) {
+		free(sa->rxf.chunk[i]);
+		sa->rxf.chunk[i] = NULL;
+	}
 }
 
 struct ike_sa *ike_sa_new(struct fh_ike *ike)
@@ -268,18 +274,87 @@ void ike_inner_init(struct fh_ike *ike, struct fh_ike_builder *b)
 	fh_ike_build_init(b, ike->inner, sizeof(ike->inner), &h);
 }
 
+static void send_out(struct fh_ike *ike, struct ike_sa *sa, const struct ike_out *o)
+{
+	size_t off = 0;
+
+	for (uint16_t i = 0; i < o->n; i++) {
+		ike_send(ike, sa, o->buf + off, o->len[i]);
+		off += o->len[i];
+	}
+}
+
+/* Append one built message to o (o->buf grows). */
+static int out_add(struct ike_out *o, const uint8_t *msg, size_t len)
+{
+	size_t have = 0;
+	uint8_t *b;
+
+	if (o->n == IKE_FRAG_MAX)
+		return -1;
+	for (uint16_t i = 0; i < o->n; i++)
+		have += o->len[i];
+	b = realloc(o->buf, have + len);
+	if (b == NULL)
+		return -1;
+	memcpy(b + have, msg, len);
+	o->buf = b;
+	o->len[o->n++] = (uint16_t)len;
+	return 0;
+}
+
+static void out_free(struct ike_out *o)
+{
+	free(o->buf);
+	memset(o, 0, sizeof(*o));
+}
+
+/*
+ * Seal the inner payloads into one message, or, when both ends do IKEv2 fragmentation and the
+ * message would exceed the fragmentation MTU, into SKF fragments that each fit (RFC 7383 2.5).
+ */
 static int seal(struct fh_ike *ike, struct ike_sa *sa, uint8_t exch, uint8_t flags, uint32_t msg_id,
-		struct fh_ike_builder *inner, struct fh_ike_builder *out)
+		struct fh_ike_builder *inner, struct ike_out *o)
 {
 	struct fh_ike_hdr h = {.spi_i = sa->spi_i, .spi_r = sa->spi_r, .exchange = exch, .msg_id = msg_id,
 			       .flags = (uint8_t)(flags | (sa->initiator ? FH_IKE_FLAG_INITIATOR : 0))};
 	const uint8_t *ek = sa->initiator ? sa->k.sk_ei : sa->k.sk_er, *ak = sa->initiator ? sa->k.sk_ai : sa->k.sk_ar;
+	const uint8_t *plain = inner->buf + FH_IKE_HDR_LEN;
+	size_t plen = inner->len - FH_IKE_HDR_LEN, chunk;
+	struct fh_ike_builder b;
+	uint16_t total;
 
+	memset(o, 0, sizeof(*o));
 	if (inner->err)
 		return -1;
-	fh_ike_build_init(out, ike->tx, sizeof(ike->tx), &h);
-	return fh_ike_sk_seal(out, &sa->sk, ek, ak, inner->buf[16], inner->buf + FH_IKE_HDR_LEN,
-			      inner->len - FH_IKE_HDR_LEN);
+	fh_ike_build_init(&b, ike->tx, sizeof(ike->tx), &h);
+	if (fh_ike_sk_seal(&b, &sa->sk, ek, ak, inner->buf[16], plain, plen) < 0 || b.err)
+		return -1;
+	if (!sa->frag_peer || ike->lim.frag_mtu == 0 || b.len + 28 <= ike->lim.frag_mtu)
+		return out_add(o, b.buf, b.len);
+	/* the MTU counts IP and UDP headers too: room per fragment after them, the IKE header, the
+	 * SKF header with its numbers, IV, worst-case padding and ICV */
+	{
+		size_t over = 20 + 8 + FH_IKE_HDR_LEN + 4 + 4 + 16 + 16 + fh_ike_sk_icv_len(&sa->sk);
+
+		chunk = ike->lim.frag_mtu > over + 64 ? ike->lim.frag_mtu - over : 64;
+	}
+	total = (uint16_t)((plen + chunk - 1) / chunk);
+	if (total > IKE_FRAG_MAX)
+		return out_add(o, b.buf, b.len); /* would not fit our reassembly either: send whole */
+	for (uint16_t i = 0; i < total; i++) {
+		size_t at = (size_t)i * chunk, n = plen - at < chunk ? plen - at : chunk;
+
+		fh_ike_build_init(&b, ike->tx, sizeof(ike->tx), &h);
+		if (fh_ike_skf_seal(&b, &sa->sk, ek, ak, inner->buf[16], (uint16_t)(i + 1), total, plain + at, n) < 0 ||
+		    b.err || out_add(o, b.buf, b.len) < 0) {
+			out_free(o);
+			return -1;
+		}
+	}
+	ike->ctr[FH_IKE_CTR_FRAG_TX] += total;
+	fh_debug("crypto ikev2 internal", "tunnel-id %u: message %u sent in %u fragments", sa->id, msg_id, total);
+	return 0;
 }
 
 static uint64_t backoff(const struct fh_ike *ike, const struct ike_sa *sa)
@@ -289,86 +364,152 @@ static uint64_t backoff(const struct fh_ike *ike, const struct ike_sa *sa)
 	return (uint64_t)ike->lim.retransmit_ms << (sa->req_tries - 1 < 6 ? sa->req_tries - 1 : 6);
 }
 
-/* Send a request and keep it for retransmission until its response arrives. */
-static int request_raw(struct fh_ike *ike, struct ike_sa *sa, uint8_t kind, const uint8_t *buf, size_t len)
+/* Send a request and keep it for retransmission until its response arrives (takes o). */
+static int request_out(struct fh_ike *ike, struct ike_sa *sa, uint8_t kind, struct ike_out *o)
 {
-	uint8_t *copy = malloc(len);
-
-	if (copy == NULL)
-		return -1;
-	memcpy(copy, buf, len);
-	free(sa->req_buf);
-	sa->req_buf = copy;
-	sa->req_len = len;
+	out_free(&sa->req);
+	sa->req = *o;
 	sa->req_kind = kind;
 	sa->req_tries = 1;
 	sa->req_sent_ms = ike->now;
 	sa->req_next_ms = ike->now + backoff(ike, sa);
-	ike_send(ike, sa, buf, len);
+	send_out(ike, sa, &sa->req);
 	return 0;
 }
 
 int ike_request_plain(struct fh_ike *ike, struct ike_sa *sa, uint8_t kind, const uint8_t *buf, size_t len)
 {
-	return request_raw(ike, sa, kind, buf, len);
+	struct ike_out o = {0};
+
+	if (out_add(&o, buf, len) < 0)
+		return -1;
+	return request_out(ike, sa, kind, &o);
 }
 
 int ike_request(struct fh_ike *ike, struct ike_sa *sa, uint8_t exch, uint8_t kind, struct fh_ike_builder *inner)
 {
-	struct fh_ike_builder out;
+	struct ike_out o;
 
-	if (seal(ike, sa, exch, 0, sa->tx_id, inner, &out) < 0 || out.err) {
+	if (seal(ike, sa, exch, 0, sa->tx_id, inner, &o) < 0) {
 		ike_err(ike, "tunnel-id %u: cannot build the %u request", sa->id, exch);
 		return -1;
 	}
-	return request_raw(ike, sa, kind, out.buf, out.len);
+	return request_out(ike, sa, kind, &o);
 }
 
 int ike_respond(struct fh_ike *ike, struct ike_sa *sa, uint8_t exch, uint32_t msg_id, struct fh_ike_builder *inner)
 {
-	struct fh_ike_builder out;
-	uint8_t *copy;
+	struct ike_out o;
 
 	sa->rx_id = msg_id + 1;
-	if (seal(ike, sa, exch, FH_IKE_FLAG_RESPONSE, msg_id, inner, &out) < 0 || out.err) {
+	if (seal(ike, sa, exch, FH_IKE_FLAG_RESPONSE, msg_id, inner, &o) < 0) {
 		ike_err(ike, "tunnel-id %u: cannot build the %u response", sa->id, exch);
 		return -1;
 	}
-	copy = malloc(out.len);
-	if (copy != NULL) {
-		memcpy(copy, out.buf, out.len);
-		free(sa->resp_buf);
-		sa->resp_buf = copy;
-		sa->resp_len = out.len;
-		sa->has_resp = true;
-	}
-	ike_send(ike, sa, out.buf, out.len);
+	out_free(&sa->resp);
+	sa->resp = o;
+	sa->has_resp = true;
+	send_out(ike, sa, &sa->resp);
 	return 0;
 }
 
-/* Verify and decrypt a message's SK payload; the inner chain is parsed into inner. */
+/* One SKF fragment into the SA's reassembly; 0 with the whole chain in ike->rxplain (its length
+ * in *n, first payload in *first), 1 while fragments are missing, -1 on errors. */
+static int reassemble(struct fh_ike *ike, struct ike_sa *sa, const uint8_t *buf, size_t len,
+		      const struct fh_ike_msg *m, const struct fh_ike_payload *skf, size_t *n_out, uint8_t *first)
+{
+	const uint8_t *ek = sa->initiator ? sa->k.sk_er : sa->k.sk_ei, *ak = sa->initiator ? sa->k.sk_ar : sa->k.sk_ai;
+	struct ike_frags *f = &sa->rxf;
+	bool response = (m->hdr.flags & FH_IKE_FLAG_RESPONSE) != 0;
+	uint16_t num, total;
+	size_t at = 0;
+	int n = fh_ike_skf_open(buf, len, skf->body, skf->len, &sa->sk, ek, ak, ike->rxplain, sizeof(ike->rxplain), &num,
+				&total);
+
+	if (n < 0) {
+		ike->ctr[FH_IKE_CTR_RX_ICV]++;
+		ike_err(ike, "tunnel-id %u: fragment of message %u failed its checks; dropped", sa->id, m->hdr.msg_id);
+		return -1;
+	}
+	if (total > IKE_FRAG_MAX) {
+		ike->ctr[FH_IKE_CTR_RX_MALFORMED]++;
+		ike_err(ike, "tunnel-id %u: message %u in %u fragments (we take %d); dropped", sa->id, m->hdr.msg_id, total,
+			IKE_FRAG_MAX);
+		return -1;
+	}
+	/* another message (or another split of it): start over */
+	if (f->msg_id != m->hdr.msg_id || f->response != response || f->total != total || f->got == 0) {
+		for (int i = 0; i < IKE_FRAG_MAX; i++) {
+			free(f->chunk[i]);
+			f->chunk[i] = NULL;
+		}
+		f->msg_id = m->hdr.msg_id;
+		f->response = response;
+		f->total = total;
+		f->got = 0;
+	}
+	if (f->chunk[num - 1] != NULL)
+		return 1; /* a retransmitted fragment */
+	ike->ctr[FH_IKE_CTR_FRAG_RX]++;
+	f->chunk[num - 1] = malloc((size_t)n ? (size_t)n : 1);
+	if (f->chunk[num - 1] == NULL)
+		return -1;
+	memcpy(f->chunk[num - 1], ike->rxplain, (size_t)n);
+	f->chunk_len[num - 1] = (uint16_t)n;
+	if (num == 1)
+		f->first = skf->body[-4];
+	if (++f->got < total)
+		return 1;
+	for (uint16_t i = 0; i < total; i++) {
+		if (at + f->chunk_len[i] > sizeof(ike->rxplain))
+			return -1;
+		memcpy(ike->rxplain + at, f->chunk[i], f->chunk_len[i]);
+		at += f->chunk_len[i];
+		free(f->chunk[i]);
+		f->chunk[i] = NULL;
+	}
+	f->got = 0;
+	*n_out = at;
+	*first = f->first;
+	return 0;
+}
+
+/* Verify and decrypt a message's SK payload (or collect its SKF fragment); the inner chain is
+ * parsed into inner. 0 when it is there, 1 while fragments are missing, -1 on errors. */
 static int open_sk(struct fh_ike *ike, struct ike_sa *sa, const uint8_t *buf, size_t len, const struct fh_ike_msg *m,
 		   struct fh_ike_msg *inner)
 {
-	const struct fh_ike_payload *sk = fh_ike_find(m, FH_IKE_PL_SK);
+	const struct fh_ike_payload *sk = fh_ike_find(m, FH_IKE_PL_SK), *skf = fh_ike_find(m, FH_IKE_PL_SKF);
 	const uint8_t *ek = sa->initiator ? sa->k.sk_er : sa->k.sk_ei, *ak = sa->initiator ? sa->k.sk_ar : sa->k.sk_ai;
 	uint8_t first;
-	int n, rc;
+	size_t n;
+	int rc;
 
-	if (sk == NULL) {
-		if (fh_ike_find(m, FH_IKE_PL_SKF) != NULL)
-			ike_err(ike, "tunnel-id %u: IKEv2 fragments (RFC 7383) are not supported; dropped", sa->id);
+	if (sk == NULL && skf != NULL) {
+		if (ike->lim.frag_mtu == 0) {
+			ike->ctr[FH_IKE_CTR_RX_MALFORMED]++;
+			ike_err(ike, "tunnel-id %u: IKEv2 fragment while fragmentation is off; dropped", sa->id);
+			return -1;
+		}
+		rc = reassemble(ike, sa, buf, len, m, skf, &n, &first);
+		if (rc != 0)
+			return rc;
+	} else if (sk != NULL) {
+		int k;
+
+		first = sk->body[-4]; /* the SK payload's next-payload field names the first inner payload */
+		k = fh_ike_sk_open(buf, len, sk->body, sk->len, &sa->sk, ek, ak, ike->rxplain, sizeof(ike->rxplain));
+		if (k < 0) {
+			ike->ctr[FH_IKE_CTR_RX_ICV]++;
+			ike_err(ike, "tunnel-id %u: message %u failed its integrity check; dropped", sa->id, m->hdr.msg_id);
+			return -1;
+		}
+		n = (size_t)k;
+	} else {
 		ike->ctr[FH_IKE_CTR_RX_MALFORMED]++;
 		return -1;
 	}
-	first = sk->body[-4]; /* the SK payload's next-payload field names the first inner payload */
-	n = fh_ike_sk_open(buf, len, sk->body, sk->len, &sa->sk, ek, ak, ike->rxplain, sizeof(ike->rxplain));
-	if (n < 0) {
-		ike->ctr[FH_IKE_CTR_RX_ICV]++;
-		ike_err(ike, "tunnel-id %u: message %u failed its integrity check; dropped", sa->id, m->hdr.msg_id);
-		return -1;
-	}
-	rc = fh_ike_parse_chain(ike->rxplain, (size_t)n, first, inner);
+	rc = fh_ike_parse_chain(ike->rxplain, n, first, inner);
 	if (rc != FH_IKE_OK) {
 		ike->ctr[FH_IKE_CTR_RX_MALFORMED]++;
 		ike_err(ike, "tunnel-id %u: message %u: malformed encrypted payloads (%d)", sa->id, m->hdr.msg_id, rc);
@@ -411,13 +552,12 @@ static void on_response(struct fh_ike *ike, struct ike_sa *sa, const struct fh_i
 		ike->ctr[FH_IKE_CTR_RX_BAD_MSGID]++;
 		return;
 	}
-	if (open_sk(ike, sa, buf, len, m, &inner) < 0)
+	if (open_sk(ike, sa, buf, len, m, &inner) != 0)
 		return;
 	sa->last_rx_ms = ike->now;
 	follow_peer(ike, sa, l, r);
 	/* the window is free again before the handler runs: it may start the next request */
-	free(sa->req_buf);
-	sa->req_buf = NULL;
+	out_free(&sa->req);
 	sa->req_kind = RQ_NONE;
 	sa->tx_id++;
 	switch (kind) {
@@ -443,8 +583,13 @@ static void on_request(struct fh_ike *ike, struct ike_sa *sa, const struct fh_ik
 	struct fh_ike_msg inner;
 
 	if (sa->has_resp && m->hdr.msg_id + 1 == sa->rx_id) {
+		const struct fh_ike_payload *skf = fh_ike_find(m, FH_IKE_PL_SKF);
+
+		/* a fragmented request retransmitted: answer its first fragment only (RFC 7383 2.6.1) */
+		if (skf != NULL && (skf->len < 2 || skf->body[0] != 0 || skf->body[1] != 1))
+			return;
 		ike->ctr[FH_IKE_CTR_RX_DUP_REQUEST]++;
-		ike_send(ike, sa, sa->resp_buf, sa->resp_len);
+		send_out(ike, sa, &sa->resp);
 		return;
 	}
 	if (m->hdr.msg_id != sa->rx_id) {
@@ -456,7 +601,7 @@ static void on_request(struct fh_ike *ike, struct ike_sa *sa, const struct fh_ik
 		ike->ctr[FH_IKE_CTR_RX_BAD_MSGID]++;
 		return;
 	}
-	if (open_sk(ike, sa, buf, len, m, &inner) < 0)
+	if (open_sk(ike, sa, buf, len, m, &inner) != 0)
 		return;
 	sa->last_rx_ms = ike->now;
 	follow_peer(ike, sa, l, r);
@@ -673,7 +818,7 @@ static void sa_timers(struct fh_ike *ike, struct ike_sa *sa)
 		sa->req_tries++;
 		sa->req_next_ms = ike->now + backoff(ike, sa);
 		ike->ctr[FH_IKE_CTR_RETRANSMIT]++;
-		ike_send(ike, sa, sa->req_buf, sa->req_len);
+		send_out(ike, sa, &sa->req);
 	}
 	if (sa->state == ST_INIT_DONE && ike->now - sa->created_ms > IKE_HALF_OPEN_TIMEOUT_MS) {
 		ike_sa_kill(ike, sa, "half-open SA timed out");

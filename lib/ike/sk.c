@@ -96,30 +96,35 @@ static int crypt(const struct fh_ike_sk_alg *a, int enc, const uint8_t *key, con
 	return ok ? 0 : -1;
 }
 
-int fh_ike_sk_seal(struct fh_ike_builder *b, const struct fh_ike_sk_alg *a, const uint8_t *sk_e, const uint8_t *sk_a,
-		   uint8_t first, const uint8_t *inner, size_t inner_len)
+/* Seal inner into a payload of type (SK, or SKF with its 4-byte fragment numbers in prefix: the
+ * numbers come before the IV and are covered by the ICV / GCM AAD, RFC 7383 2.5). */
+static int seal(struct fh_ike_builder *b, uint8_t type, const uint8_t *prefix, size_t prefix_len,
+		const struct fh_ike_sk_alg *a, const uint8_t *sk_e, const uint8_t *sk_a, uint8_t first, const uint8_t *inner,
+		size_t inner_len)
 {
 	bool gcm = a->encr == FH_IKE_ENCR_AES_GCM_16;
 	size_t ivl = gcm ? GCM_IV : CBC_IV, icv = fh_ike_sk_icv_len(a), block = gcm ? 1 : 16;
 	size_t pad = (block - (inner_len + 1) % block) % block, ct = inner_len + pad + 1;
-	uint8_t *body, *p, full[64];
+	uint8_t *body, *iv, *p, full[64];
 	unsigned int hl = 0;
 
 	if (!valid(a) || inner_len > SK_MAX)
 		return -1;
-	body = fh_ike_add(b, FH_IKE_PL_SK, NULL, ivl + ct + icv);
+	body = fh_ike_add(b, type, NULL, prefix_len + ivl + ct + icv);
 	if (body == NULL)
 		return -1;
-	/* the SK header names the first inner payload */
+	/* the header names the first inner payload */
 	b->buf[b->last] = first;
-	if (RAND_bytes(body, (int)ivl) != 1)
+	memcpy(body, prefix, prefix_len);
+	iv = body + prefix_len;
+	if (RAND_bytes(iv, (int)ivl) != 1)
 		return -1;
-	p = body + ivl;
+	p = iv + ivl;
 	memcpy(p, inner, inner_len);
 	memset(p + inner_len, 0, pad); /* RFC 7296 3.14: padding of any value; zeros */
 	p[inner_len + pad] = (uint8_t)pad;
-	/* GCM: the AAD is the message up to the end of the SK generic header (RFC 5282 5.1) */
-	if (crypt(a, 1, sk_e, body, b->buf, (size_t)(body - b->buf), p, ct, p + ct) < 0)
+	/* GCM: the AAD is the message up to the IV (RFC 5282 5.1, RFC 7383 2.5) */
+	if (crypt(a, 1, sk_e, iv, b->buf, (size_t)(iv - b->buf), p, ct, p + ct) < 0)
 		return -1;
 	if (!gcm) {
 		/* the ICV covers the whole message up to it, header included */
@@ -131,18 +136,34 @@ int fh_ike_sk_seal(struct fh_ike_builder *b, const struct fh_ike_sk_alg *a, cons
 	return 0;
 }
 
-int fh_ike_sk_open(const uint8_t *msg, size_t len, const uint8_t *sk_body, size_t sk_len, const struct fh_ike_sk_alg *a,
-		   const uint8_t *sk_e, const uint8_t *sk_a, uint8_t *out, size_t cap)
+int fh_ike_sk_seal(struct fh_ike_builder *b, const struct fh_ike_sk_alg *a, const uint8_t *sk_e, const uint8_t *sk_a,
+		   uint8_t first, const uint8_t *inner, size_t inner_len)
+{
+	return seal(b, FH_IKE_PL_SK, NULL, 0, a, sk_e, sk_a, first, inner, inner_len);
+}
+
+int fh_ike_skf_seal(struct fh_ike_builder *b, const struct fh_ike_sk_alg *a, const uint8_t *sk_e, const uint8_t *sk_a,
+		    uint8_t first, uint16_t num, uint16_t total, const uint8_t *chunk, size_t len)
+{
+	uint8_t pre[4] = {(uint8_t)(num >> 8), (uint8_t)num, (uint8_t)(total >> 8), (uint8_t)total};
+
+	/* only the first fragment names the first inner payload (RFC 7383 2.5) */
+	return seal(b, FH_IKE_PL_SKF, pre, sizeof(pre), a, sk_e, sk_a, num == 1 ? first : 0, chunk, len);
+}
+
+static int open_any(const uint8_t *msg, size_t len, const uint8_t *body, size_t body_len, size_t prefix_len,
+		    const struct fh_ike_sk_alg *a, const uint8_t *sk_e, const uint8_t *sk_a, uint8_t *out, size_t cap)
 {
 	bool gcm = a->encr == FH_IKE_ENCR_AES_GCM_16;
 	size_t ivl = gcm ? GCM_IV : CBC_IV, icv = fh_ike_sk_icv_len(a), ct;
+	const uint8_t *iv = body + prefix_len;
 	uint8_t full[64], tag[GCM_TAG];
 	unsigned int hl = 0;
 	uint8_t pad;
 
-	if (!valid(a) || sk_body < msg || sk_body + sk_len != msg + len || sk_len < ivl + icv + 1)
+	if (!valid(a) || body < msg || body + body_len != msg + len || body_len < prefix_len + ivl + icv + 1)
 		return -1;
-	ct = sk_len - ivl - icv;
+	ct = body_len - prefix_len - ivl - icv;
 	if ((!gcm && ct % 16 != 0) || ct > cap)
 		return -1;
 	if (!gcm) {
@@ -151,9 +172,9 @@ int fh_ike_sk_open(const uint8_t *msg, size_t len, const uint8_t *sk_body, size_
 		    CRYPTO_memcmp(full, msg + len - icv, icv) != 0)
 			return -1;
 	}
-	memcpy(out, sk_body + ivl, ct);
+	memcpy(out, iv + ivl, ct);
 	memcpy(tag, msg + len - GCM_TAG, GCM_TAG);
-	if (crypt(a, 0, sk_e, sk_body, msg, (size_t)(sk_body - msg), out, ct, tag) < 0) {
+	if (crypt(a, 0, sk_e, iv, msg, (size_t)(iv - msg), out, ct, tag) < 0) {
 		memset(out, 0, ct); /* a failed GCM tag: the plaintext must not be used */
 		return -1;
 	}
@@ -161,4 +182,24 @@ int fh_ike_sk_open(const uint8_t *msg, size_t len, const uint8_t *sk_body, size_
 	if ((size_t)pad + 1 > ct)
 		return -1;
 	return (int)(ct - pad - 1);
+}
+
+int fh_ike_sk_open(const uint8_t *msg, size_t len, const uint8_t *sk_body, size_t sk_len, const struct fh_ike_sk_alg *a,
+		   const uint8_t *sk_e, const uint8_t *sk_a, uint8_t *out, size_t cap)
+{
+	return open_any(msg, len, sk_body, sk_len, 0, a, sk_e, sk_a, out, cap);
+}
+
+int fh_ike_skf_open(const uint8_t *msg, size_t len, const uint8_t *skf_body, size_t skf_len,
+		    const struct fh_ike_sk_alg *a, const uint8_t *sk_e, const uint8_t *sk_a, uint8_t *out, size_t cap,
+		    uint16_t *num, uint16_t *total)
+{
+	if (skf_len < 4)
+		return -1;
+	*num = (uint16_t)(skf_body[0] << 8 | skf_body[1]);
+	*total = (uint16_t)(skf_body[2] << 8 | skf_body[3]);
+	/* RFC 7383 2.6: numbers start at 1 and never pass the total */
+	if (*num == 0 || *num > *total)
+		return -1;
+	return open_any(msg, len, skf_body, skf_len, 4, a, sk_e, sk_a, out, cap);
 }

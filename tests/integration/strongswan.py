@@ -32,9 +32,10 @@ class Charon:
         self.log = self.dir / "charon.log"
         self.proc = None
 
-    def start(self, swanctl_conf, timeout=10):
+    def start(self, swanctl_conf, timeout=10, charon_extra=""):
         (self.dir / "strongswan.conf").write_text(f"""charon {{
   load = {PLUGINS}
+  {charon_extra}
   filelog {{ log {{ path = {self.log}
     time_format = %T
     default = 1

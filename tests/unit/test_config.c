@@ -205,6 +205,8 @@ struct bad {
 
 static const struct bad bad[] = {
 	{"YAML syntax", "hostname: [a\n", "YAML syntax error", 2, 1},
+	{"IKEv2 fragmentation MTU too small", "crypto:\n  ikev2:\n    fragmentation-mtu: 100\n",
+	 "fragmentation-mtu 100: 0 (off) or 200 to 9000", 3, 24},
 	{"unknown top-level key", "hostnme: x\n", "unknown key 'hostnme'", 1, 1},
 	{"unknown key in proposal", "crypto:\n  ikev2:\n    proposals:\n      P: {encryption: aes-cbc-256, integrity: sha256, group: 14, dh: 5}\n",
 	 "unknown key 'dh'", 4, 66},
