@@ -4,7 +4,8 @@
  * RouterB as responder) talk in memory; the input either feeds raw datagrams to the responder
  * (first byte even: 2-byte length-prefixed messages, from a fixed peer) or corrupts one message
  * of a real exchange (first byte odd: which message, then an XOR mask and a length to cut it
- * to), which reaches the responder's checks past a well-formed start. Nothing may crash, leak or
+ * to), which reaches the responder's checks past a well-formed start. Both ends fragment at
+ * 200 bytes (RFC 7383), so reassembly is fuzzed too. Nothing may crash, leak or
  * read out of bounds, whatever arrives.
  */
 #include <stdlib.h>
@@ -18,6 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const char cfg_common[] =
 	"crypto:\n"
 	"  ikev2:\n"
+	"    fragmentation-mtu: 200\n"
 	"    proposals:\n"
 	"      P: {encryption: aes-cbc-256, integrity: sha256, group: [19, 14]}\n"
 	"      G: {encryption: aes-gcm-128, group: 31}\n"
