@@ -226,26 +226,11 @@ static const struct fh_ike_ops ike_ops = {
 	.tunnel_source = tunnel_src,
 };
 
-/* The config's knobs: crypto ikev2 cookie-challenge and limit max-in-negotiation-sa. */
-static void set_limits(struct fh_app *app)
-{
-	struct fh_ike_limits l;
-
-	fh_ike_get_limits(app->ike, &l);
-	l.cookie_threshold = app->cfg->ike_cookie_challenge;
-	l.half_open_max = app->cfg->ike_max_in_negotiation;
-	l.frag_mtu = app->cfg->ike_frag_mtu;
-	fh_ike_set_limits(app->ike, &l);
-}
-
 int fh_ike_glue_start(struct fh_app *app)
 {
 	app->dead = calloc(FH_DEAD_MAX, sizeof(*app->dead));
 	app->ike = app->dead != NULL ? fh_ike_new(app->cfg, &ike_ops, app) : NULL;
-	if (app->ike == NULL)
-		return -1;
-	set_limits(app);
-	return 0;
+	return app->ike != NULL ? 0 : -1;
 }
 
 void fh_ike_glue_stop(struct fh_app *app)
@@ -280,7 +265,6 @@ void fh_ike_glue_free(struct fh_app *app)
 void fh_ike_glue_reload(struct fh_app *app)
 {
 	fh_ike_set_config(app->ike, app->cfg, fh_now_ms());
-	set_limits(app);
 	for (uint32_t i = 0; i < app->n_ike_sas; i++)
 		app->ike_sas[i].cfg.if_idx = fh_config_iface_find(app->cfg, app->ike_sas[i].cfg.interface);
 }

@@ -128,7 +128,9 @@ void fh_ike_input(struct fh_ike *ike, const struct fh_ike_addr *local, const str
  * Call often (every few ms is plenty). */
 void fh_ike_tick(struct fh_ike *ike, uint64_t now_ms);
 
-/* Tuning knobs with defaults that suit a hub; tests lower them. */
+/* Tuning knobs: the first two and frag_mtu come from the config (crypto ikev2 cookie-challenge,
+ * limit max-in-negotiation-sa, fragmentation-mtu) at fh_ike_new and fh_ike_set_config; tests
+ * change them. */
 struct fh_ike_limits {
 	uint32_t cookie_threshold;   /* half-open SAs beyond which IKE_SA_INIT needs a cookie */
 	uint32_t half_open_max;      /* half-open SAs beyond which IKE_SA_INIT is dropped */

@@ -83,6 +83,14 @@ uint64_t ike_rand64(void)
 	return (uint64_t)ike_rand32() << 32 | ike_rand32();
 }
 
+/* crypto ikev2 cookie-challenge, limit max-in-negotiation-sa, fragmentation mtu */
+static void config_limits(struct fh_ike *ike, const struct fh_config *cfg)
+{
+	ike->lim.cookie_threshold = cfg->ike_cookie_challenge;
+	ike->lim.half_open_max = cfg->ike_max_in_negotiation;
+	ike->lim.frag_mtu = cfg->ike_frag_mtu;
+}
+
 struct fh_ike *fh_ike_new(const struct fh_config *cfg, const struct fh_ike_ops *ops, void *ctx)
 {
 	struct fh_ike *ike = calloc(1, sizeof(*ike));
@@ -92,8 +100,8 @@ struct fh_ike *fh_ike_new(const struct fh_config *cfg, const struct fh_ike_ops *
 	ike->cfg = cfg;
 	ike->ops = ops;
 	ike->ctx = ctx;
-	ike->lim = (struct fh_ike_limits){.cookie_threshold = 64, .half_open_max = 1024, .retransmit_ms = 1000,
-					  .retransmit_tries = 5, .retry_initiate_ms = 5000};
+	ike->lim = (struct fh_ike_limits){.retransmit_ms = 1000, .retransmit_tries = 5, .retry_initiate_ms = 5000};
+	config_limits(ike, cfg);
 	ike->n_sa = SA_SLOTS_START;
 	ike->sa = calloc(ike->n_sa, sizeof(*ike->sa));
 	ike->n_retry = cfg->n_iface;
@@ -912,6 +920,7 @@ void fh_ike_set_config(struct fh_ike *ike, const struct fh_config *cfg, uint64_t
 		}
 	}
 	ike->cfg = cfg;
+	config_limits(ike, cfg);
 	if (r != NULL) {
 		free(ike->retry_at);
 		ike->retry_at = r;
