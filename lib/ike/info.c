@@ -46,6 +46,10 @@ void ike_start_delete_ike(struct fh_ike *ike, struct ike_sa *sa)
 {
 	struct fh_ike_builder b;
 
+	/* a request of ours still out is abandoned: the Delete takes the next message ID (the peer
+	 * answered the other one, or will time it out with the SA) */
+	if (sa->req_kind != RQ_NONE)
+		sa->tx_id++;
 	ike_inner_init(ike, &b);
 	add_delete(&b, PROTO_IKE, NULL, 0);
 	sa->state = ST_DELETING;

@@ -959,9 +959,10 @@ int fh_ike_clear(struct fh_ike *ike, uint32_t id, uint64_t now_ms)
 		if (sa == NULL || !sa->used || (id != 0 && sa->id != id))
 			continue;
 		if (sa->state == ST_ESTABLISHED)
-			ike_start_delete_ike(ike, sa);
+			ike_start_delete_ike(ike, sa); /* counts it */
+		else
+			ike->ctr[FH_IKE_CTR_DELETED]++;
 		ike_sa_kill(ike, sa, "cleared");
-		ike->ctr[FH_IKE_CTR_DELETED]++;
 		n++;
 	}
 	/* cleared tunnels come back at once, as after "clear crypto ikev2 sa" on IOS */
