@@ -402,7 +402,7 @@ void ike_auth_response(struct fh_ike *ike, struct ike_sa *sa, const struct fh_ik
 		bool ok = got != NULL && tsi != NULL && tsr != NULL && fh_ike_parse_sa(sap->body, sap->len, got) == FH_IKE_OK &&
 			  fh_ike_parse_ts(tsip->body, tsip->len, tsi) == FH_IKE_OK &&
 			  fh_ike_parse_ts(tsrp->body, tsrp->len, tsr) == FH_IKE_OK && tsi->n > 0 && tsr->n > 0 &&
-			  ike_child_check_accepted(ike, sa, got, &alg, &peer_spi) == 0;
+			  ike_child_check_accepted(ike, sa, got, &alg, &peer_spi, false) == 0;
 
 		if (ok && ike_child_install(ike, sa, &alg, sa->rq_new_spi, peer_spi,
 					    has_notify(in, N_USE_TRANSPORT_MODE) && want_transport(ike, sa), true, sa->ni,

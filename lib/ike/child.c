@@ -168,7 +168,7 @@ void ike_child_accepted_payload(struct fh_ike_builder *b, uint8_t num, uint32_t 
 
 /* The responder's answer to our proposals: one ESP proposal, one of our transform sets. */
 int ike_child_check_accepted(struct fh_ike *ike, struct ike_sa *sa, const struct fh_ike_sa *got,
-			     struct ike_child_alg *alg, uint32_t *peer_spi)
+			     struct ike_child_alg *alg, uint32_t *peer_spi, bool pfs)
 {
 	uint8_t num;
 
@@ -181,7 +181,8 @@ int ike_child_check_accepted(struct fh_ike *ike, struct ike_sa *sa, const struct
 			if (ip == NULL || got->p[0].xf[i].id != ip->pfs_group)
 				return -1;
 		}
-	if (ike_child_pick(ike, sa, got, alg, peer_spi, &num, true) < 0)
+	/* IKE_AUTH's child has no DH of its own (pfs false): the profile's PFS applies to rekeys */
+	if (ike_child_pick(ike, sa, got, alg, peer_spi, &num, pfs) < 0)
 		return -1;
 	return 0;
 }
@@ -783,7 +784,7 @@ void ike_create_child_response(struct fh_ike *ike, struct ike_sa *sa, const stru
 		if (tsi != NULL && tsr != NULL && tsip != NULL && tsrp != NULL &&
 		    fh_ike_parse_ts(tsip->body, tsip->len, tsi) == FH_IKE_OK &&
 		    fh_ike_parse_ts(tsrp->body, tsrp->len, tsr) == FH_IKE_OK && tsi->n > 0 && tsr->n > 0 &&
-		    ike_child_check_accepted(ike, sa, got, &alg, &peer_spi) == 0 && (alg.dh == 0 || gl > 0))
+		    ike_child_check_accepted(ike, sa, got, &alg, &peer_spi, true) == 0 && (alg.dh == 0 || gl > 0))
 			c = ike_child_install(ike, sa, &alg, sa->rq_new_spi, peer_spi,
 					      old != NULL && old->transport && ike_has_notify(in, N_USE_TRANSPORT_MODE),
 					      true, sa->rq_nonce, IKE_NONCE_LEN, np->body, np->len, alg.dh ? gir : NULL,

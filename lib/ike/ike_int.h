@@ -272,7 +272,7 @@ int ike_child_pick(struct fh_ike *ike, struct ike_sa *sa, const struct fh_ike_sa
 		   uint32_t *peer_spi, uint8_t *prop_num, bool pfs_allowed);
 void ike_child_accepted_payload(struct fh_ike_builder *b, uint8_t num, uint32_t spi, const struct ike_child_alg *a);
 int ike_child_check_accepted(struct fh_ike *ike, struct ike_sa *sa, const struct fh_ike_sa *got,
-			     struct ike_child_alg *alg, uint32_t *peer_spi);
+			     struct ike_child_alg *alg, uint32_t *peer_spi, bool pfs);
 void ike_ts_ours(struct fh_ike *ike, struct ike_sa *sa, struct fh_ike_ts *l, struct fh_ike_ts *r);
 bool ike_ts_pick(struct fh_ike *ike, struct ike_sa *sa, const struct fh_ike_tsl *tsi, const struct fh_ike_tsl *tsr,
 		 struct fh_ike_ts *l, struct fh_ike_ts *r);

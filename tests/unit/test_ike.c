@@ -677,6 +677,44 @@ static void test_fragmentation(const char *a, const char *b)
 	}
 }
 
+/* PFS ("set pfs group19" on both ipsec profiles): a child rekey carries its own KE. */
+static void test_pfs(const char *a, const char *b)
+{
+	static const char *const from = "        ikev2-profile: FLEXVPN_PROFILE";
+	static const char *const to = "        ikev2-profile: FLEXVPN_PROFILE\n        pfs: 19";
+	char *a1 = edit(a, from, to), *b1 = edit(b, from, to), *b2;
+	uint32_t old_key;
+
+	fh_check(setup(a1, b1), "PFS: engines start");
+	run(3000);
+	old_key = newest(&A) ? newest(&A)->c.spi_in : 0;
+	fh_check(fh_ike_rekey(A.ike, 0, false, now) == 1, "PFS: child rekey");
+	run(500);
+	fh_check(fh_ike_counter(A.ike, FH_IKE_CTR_CHILD_REKEYED) == 1 && live(&A) == 1 && pairs_match() &&
+			 find_in(&A, old_key) == NULL,
+		 "PFS group 19: child rekeyed with a fresh DH, keys mirror");
+	/* B requires PFS, A's rekey offers none: refused (NO_PROPOSAL_CHOSEN), the old pair stays */
+	fh_check(setup(a, b1), "PFS on B only: engines start");
+	run(3000);
+	old_key = newest(&A) ? newest(&A)->c.spi_in : 0;
+	fh_ike_rekey(A.ike, 0, false, now);
+	run(500);
+	fh_check(fh_ike_counter(A.ike, FH_IKE_CTR_CHILD_REKEYED) == 0 && find_in(&A, old_key) != NULL && pairs_match() &&
+			 fh_ike_counter(B.ike, FH_IKE_CTR_NO_PROPOSAL) >= 1,
+		 "PFS required by B, not offered by A: rekey refused, old pair kept");
+	/* A offers PFS, B has none configured: B goes along (as IOS does) */
+	b2 = edit(b, from, from);
+	fh_check(setup(a1, b2), "PFS on A only: engines start");
+	run(3000);
+	fh_ike_rekey(A.ike, 0, false, now);
+	run(500);
+	fh_check(fh_ike_counter(A.ike, FH_IKE_CTR_CHILD_REKEYED) == 1 && live(&A) == 1 && pairs_match(),
+		 "PFS offered by A only: B accepts it and the rekey completes");
+	free(a1);
+	free(b1);
+	free(b2);
+}
+
 int main(int argc, char **argv)
 {
 	char *a, *b;
@@ -702,6 +740,7 @@ int main(int argc, char **argv)
 	test_retransmit(a, b);
 	test_lifetimes(a, b);
 	test_fragmentation(a, b);
+	test_pfs(a, b);
 	side_reset(&A);
 	side_reset(&B);
 	free(a);
