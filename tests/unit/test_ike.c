@@ -715,6 +715,49 @@ static void test_pfs(const char *a, const char *b)
 	free(b2);
 }
 
+/* Transport mode, asymmetric keys, FQDN identities: each as the config states it. */
+static void test_variants(const char *a, const char *b)
+{
+	char *a1 = edit(a, "        mode: tunnel", "        mode: transport");
+	char *b1 = edit(b, "        mode: tunnel", "        mode: transport");
+	char *a2, *b2, *a3, *b3, *t;
+	struct fh_ike_sa_info i;
+
+	fh_check(setup(a1, b1), "transport mode: engines start");
+	run(3000);
+	fh_check(live(&A) == 1 && pairs_match() && newest(&A)->c.transport && newest(&B)->c.transport,
+		 "USE_TRANSPORT_MODE: both install transport-mode ESP (GRE over transport, as FlexVPN can)");
+	free(a1);
+	free(b1);
+	/* different keys each way: A signs with k-a, B with k-b */
+	a2 = edit(a, "pre-shared-key-local: cisco123", "pre-shared-key-local: k-a");
+	t = edit(a2, "pre-shared-key-remote: cisco123", "pre-shared-key-remote: k-b");
+	free(a2);
+	a2 = t;
+	b2 = edit(b, "pre-shared-key-local: cisco123", "pre-shared-key-local: k-b");
+	t = edit(b2, "pre-shared-key-remote: cisco123", "pre-shared-key-remote: k-a");
+	free(b2);
+	b2 = t;
+	fh_check(setup(a2, b2), "asymmetric keys: engines start");
+	run(3000);
+	fh_check(live(&A) == 1 && pairs_match(), "asymmetric pre-shared keys: tunnel up");
+	/* FQDN identities: B knows A by name in its profile and keyring */
+	a3 = edit(a, "        authentication-remote: pre-share", "        identity-local: fqdn routera.example\n"
+								     "        authentication-remote: pre-share");
+	b3 = edit(b, "          address: 192.168.0.10 #", "          fqdn: routera.example #");
+	t = edit(b3, "            address: 192.168.0.10\n", "            identity: fqdn routera.example\n");
+	free(b3);
+	b3 = t;
+	fh_check(setup(a3, b3), "FQDN identity: engines start");
+	run(3000);
+	fh_check(live(&A) == 1 && pairs_match() && get_ready(&B, &i) && strcmp(i.remote_id, "routera.example") == 0,
+		 "B matched A's FQDN identity to its profile and keyring (%s)", i.remote_id);
+	free(a2);
+	free(b2);
+	free(a3);
+	free(b3);
+}
+
 int main(int argc, char **argv)
 {
 	char *a, *b;
@@ -741,6 +784,7 @@ int main(int argc, char **argv)
 	test_lifetimes(a, b);
 	test_fragmentation(a, b);
 	test_pfs(a, b);
+	test_variants(a, b);
 	side_reset(&A);
 	side_reset(&B);
 	free(a);
