@@ -115,7 +115,8 @@ static int seal(struct fh_ike_builder *b, uint8_t type, const uint8_t *prefix, s
 		return -1;
 	/* the header names the first inner payload */
 	b->buf[b->last] = first;
-	memcpy(body, prefix, prefix_len);
+	if (prefix_len != 0)
+		memcpy(body, prefix, prefix_len);
 	iv = body + prefix_len;
 	if (RAND_bytes(iv, (int)ivl) != 1)
 		return -1;

@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.skipif(can_use_netns() is not None, reason=str(can_use
 GROUP_NAME = {14: "modp2048", 19: "ecp256", 31: "curve25519"}
 
 
-def flexhub_config(alg, group, initiate, dpd="{interval: 10, retries: 2, mode: on-demand}", frag_mtu=0):
+def flexhub_config(alg, group, initiate, dpd="{interval: 10, retries: 2, mode: on-demand}", frag_mtu=0, pfs=0):
     ike = ("{encryption: aes-cbc-256, integrity: sha256, group: %d}" % group if alg == "cbc"
            else "{encryption: aes-gcm-256, prf: sha256, group: %d}" % group)
     esp = ("{encryption: esp-aes 256, integrity: esp-sha256-hmac, mode: tunnel}" if alg == "cbc"
@@ -54,7 +54,7 @@ crypto:
     transform-sets:
       TS: {esp}
     profiles:
-      IPP: {{transform-sets: TS, ikev2-profile: PROF}}
+      IPP: {{transform-sets: TS, ikev2-profile: PROF, pfs: {pfs}}}
 interfaces:
   Tunnel0:
     ip-address: 10.1.120.10 255.255.255.0
@@ -75,9 +75,11 @@ ip:
 """
 
 
-def swanctl_config(alg, group):
+def swanctl_config(alg, group, pfs=0):
     ike = f"aes256-sha256-{GROUP_NAME[group]}" if alg == "cbc" else f"aes256gcm16-prfsha256-{GROUP_NAME[group]}"
     esp = "aes256-sha256" if alg == "cbc" else "aes256gcm16"
+    if pfs:
+        esp += "-" + GROUP_NAME[pfs]
     return f"""connections {{
   fh {{
     version = 2
@@ -104,7 +106,7 @@ secrets {{ ike-1 {{ id-1 = 192.168.0.10
 
 
 class Setup:
-    def __init__(self, tmp, alg, group, initiate, dpd=None, frag_mtu=0, charon_extra=""):
+    def __init__(self, tmp, alg, group, initiate, dpd=None, frag_mtu=0, charon_extra="", pfs=0):
         self.lab = Lab()
         lab = self.lab
         self.a, self.s, self.la = lab.ns("a"), lab.ns("s"), lab.ns("la")
@@ -116,8 +118,8 @@ class Setup:
         run(["ip", "-n", self.s, "addr", "add", "10.20.2.20/32", "dev", "lo"])
         lab.veth(self.a, "a-gi2", self.la, "la-gi2", "10.10.1.20/24")
         run(["ip", "-n", self.la, "route", "add", "default", "via", "10.10.1.10"])
-        self.charon = Charon(self.s, tmp).start(swanctl_config(alg, group), charon_extra=charon_extra)
-        kw = {"frag_mtu": frag_mtu} if dpd is None else {"dpd": dpd, "frag_mtu": frag_mtu}
+        self.charon = Charon(self.s, tmp).start(swanctl_config(alg, group, pfs), charon_extra=charon_extra)
+        kw = {"frag_mtu": frag_mtu, "pfs": pfs} if dpd is None else {"dpd": dpd, "frag_mtu": frag_mtu, "pfs": pfs}
         self.fh = Daemon(self.a, flexhub_config(alg, group, initiate, **kw), tmp, "FH").start()
         self.initiate = initiate
 
@@ -278,6 +280,25 @@ def test_ikev2_fragmentation_both_ways(tmp_path):
         assert s["fragments-received"] >= 2 and s["fragments-sent"] >= 2, s
         assert s["child-sa-rekeyed"] == 1, s
         assert "fragment" in st.charon.log_text().lower()
+        assert_traffic(st)
+    finally:
+        assert st.close() == 0
+
+
+def test_pfs_rekeys_both_ways(tmp_path):
+    """PFS (set pfs group 19 / esp_proposals ...-ecp256): each child rekey carries a fresh KE, from
+    strongSwan's side and from ours."""
+    st = Setup(tmp_path, "gcm", 14, initiate=True, pfs=19)
+    try:
+        st.up()
+        assert_traffic(st)
+        assert st.charon.swanctl("--rekey", "--child", "net").returncode == 0
+        time.sleep(0.5)
+        st.fh.ctl("crypto", "ikev2", "rekey", "child")
+        time.sleep(1)
+        s = st.fh.ctl("show", "crypto", "ikev2", "stats", json_out=True)
+        assert s["child-sa-rekeyed"] == 2 and s["no-proposal-chosen"] == 0, s
+        assert "ECP_256" in st.charon.sas(), st.charon.sas()  # charon lists the PFS group of its child
         assert_traffic(st)
     finally:
         assert st.close() == 0
