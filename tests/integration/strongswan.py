@@ -38,6 +38,7 @@ class Charon:
   {charon_extra}
   filelog {{ log {{ path = {self.log}
     time_format = %T
+    flush_line = yes
     default = 1
     ike = 2 }} }}
   plugins {{ vici {{ socket = unix://{self.sock} }} }}

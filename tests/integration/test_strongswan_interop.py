@@ -75,8 +75,8 @@ ip:
 """
 
 
-def swanctl_config(alg, group, pfs=0):
-    ike = f"aes256-sha256-{GROUP_NAME[group]}" if alg == "cbc" else f"aes256gcm16-prfsha256-{GROUP_NAME[group]}"
+def swanctl_config(alg, group, pfs=0, secret="cisco123", ike=None):
+    ike = ike or (f"aes256-sha256-{GROUP_NAME[group]}" if alg == "cbc" else f"aes256gcm16-prfsha256-{GROUP_NAME[group]}")
     esp = "aes256-sha256" if alg == "cbc" else "aes256gcm16"
     if pfs:
         esp += "-" + GROUP_NAME[pfs]
@@ -101,12 +101,12 @@ def swanctl_config(alg, group, pfs=0):
 }}
 secrets {{ ike-1 {{ id-1 = 192.168.0.10
     id-2 = 192.168.0.20
-    secret = cisco123 }} }}
+    secret = {secret} }} }}
 """
 
 
 class Setup:
-    def __init__(self, tmp, alg, group, initiate, dpd=None, frag_mtu=0, charon_extra="", pfs=0):
+    def __init__(self, tmp, alg, group, initiate, dpd=None, frag_mtu=0, charon_extra="", pfs=0, swan=None):
         self.lab = Lab()
         lab = self.lab
         self.a, self.s, self.la = lab.ns("a"), lab.ns("s"), lab.ns("la")
@@ -118,7 +118,7 @@ class Setup:
         run(["ip", "-n", self.s, "addr", "add", "10.20.2.20/32", "dev", "lo"])
         lab.veth(self.a, "a-gi2", self.la, "la-gi2", "10.10.1.20/24")
         run(["ip", "-n", self.la, "route", "add", "default", "via", "10.10.1.10"])
-        self.charon = Charon(self.s, tmp).start(swanctl_config(alg, group, pfs), charon_extra=charon_extra)
+        self.charon = Charon(self.s, tmp).start(swan or swanctl_config(alg, group, pfs), charon_extra=charon_extra)
         kw = {"frag_mtu": frag_mtu, "pfs": pfs} if dpd is None else {"dpd": dpd, "frag_mtu": frag_mtu, "pfs": pfs}
         self.fh = Daemon(self.a, flexhub_config(alg, group, initiate, **kw), tmp, "FH").start()
         self.initiate = initiate
@@ -300,5 +300,28 @@ def test_pfs_rekeys_both_ways(tmp_path):
         assert s["child-sa-rekeyed"] == 2 and s["no-proposal-chosen"] == 0, s
         assert "ECP_256" in st.charon.sas(), st.charon.sas()  # charon lists the PFS group of its child
         assert_traffic(st)
+    finally:
+        assert st.close() == 0
+
+
+@pytest.mark.parametrize("case", ["wrong-psk", "no-proposal"])
+def test_strongswan_refused(tmp_path, case):
+    """strongSwan initiates with a wrong key / only AES-128 for IKE: flexhub answers
+    AUTHENTICATION_FAILED / NO_PROPOSAL_CHOSEN, charon reports the failure, nothing is installed."""
+    swan = (swanctl_config("cbc", 14, secret="not-cisco123") if case == "wrong-psk"
+            else swanctl_config("cbc", 14, ike="aes128-sha256-modp2048"))
+    st = Setup(tmp_path, "cbc", 14, initiate=False, swan=swan)
+    try:
+        r = st.charon.initiate()
+        assert r.returncode != 0, r.stdout
+        s = st.fh.ctl("show", "crypto", "ikev2", "stats", json_out=True)
+        if case == "wrong-psk":
+            assert s["authentication-failed"] >= 1, s
+            assert "AUTHENTICATION_FAILED" in r.stdout, r.stdout  # swanctl shows charon's log of it
+        else:
+            assert s["no-proposal-chosen"] >= 1, s
+            assert "NO_PROPOSAL_CHOSEN" in r.stdout, r.stdout
+        assert st.fh.ctl("show", "crypto", "ipsec", "sa", json_out=True) == []
+        assert "READY" not in st.fh.ctl("show", "crypto", "ikev2", "sa").stdout
     finally:
         assert st.close() == 0
