@@ -76,8 +76,10 @@ static struct fh_sa *make_sa(const struct fh_app *app, const struct fh_ike_child
 		.src = in ? c->remote.ip : c->local.ip, .dst = in ? c->local.ip : c->remote.ip,
 		.sport = in ? c->remote.port : c->local.port, .dport = in ? c->local.port : c->remote.port,
 		.replay_win = c->replay_window,
-		/* the volume limit is enforced here (the engine rekeys at 90 %); time is the engine's */
-		.life_bytes = c->life_kilobytes * 1024,
+		/* the volume limit is enforced here (the engine rekeys at 90 %); time is the engine's
+		 * (it removes the pair at the end): life_seconds is for show commands only, as
+		 * negotiated pairs are not aged by sa_lifetimes() */
+		.life_bytes = c->life_kilobytes * 1024, .life_seconds = c->life_seconds,
 		.enc_key = in ? c->enc_in : c->enc_out, .enc_key_len = c->enc_len,
 		.auth_key = in ? c->auth_in : c->auth_out, .auth_key_len = c->auth_len,
 	};

@@ -170,3 +170,12 @@ def test_wrong_psk_never_comes_up(tmp_path):
         assert ra.stop() == 0 and rb.stop() == 0
     finally:
         lab.close()
+
+
+def test_demo_script_runs():
+    """scripts/run-site-to-site.sh --once: the README's walk-through of the first milestone."""
+    r = run(["bash", str(ROOT / "scripts/run-site-to-site.sh"), "--once"], check=False, timeout=240)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert " 0% packet loss" in r.stdout, r.stdout
+    assert re.search(r"192\.168\.0\.20/500\s+192\.168\.0\.10/500\s+none/none\s+READY", r.stdout), r.stdout
+    assert "interface: Tunnel0" in r.stdout and "current outbound spi" in r.stdout
