@@ -144,9 +144,7 @@ void ike_auth_send(struct fh_ike *ike, struct ike_sa *sa)
 static void sa_up(struct fh_ike *ike, struct ike_sa *sa)
 {
 	uint32_t life = sa->profile >= 0 ? ike->cfg->ike_profile[sa->profile].lifetime : 86400;
-	/* rekey at 90 % (initiator) or 95 % (responder), less up to 3 % of jitter: the two ends do
-	 * not start together, and the initiator usually goes first */
-	uint64_t soft = (uint64_t)life * (sa->initiator ? 900 : 950) - (uint64_t)life * (ike_rand32() % 30);
+	uint64_t soft = ike_soft_ms(life, sa->initiator);
 
 	sa->state = ST_ESTABLISHED;
 	sa->established_ms = ike->now;

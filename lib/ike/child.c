@@ -255,12 +255,6 @@ void ike_add_ts(struct fh_ike_builder *b, uint8_t type, const struct fh_ike_ts *
 	ike_put32(p + 16, ts->addr_hi);
 }
 
-static uint64_t child_soft_ms(const struct ike_sa *sa, uint32_t life)
-{
-	/* as for the IKE SA: 90 % for the initiator, 95 % for the responder, minus some jitter */
-	return (uint64_t)life * (sa->initiator ? 900 : 950) - (uint64_t)life * (ike_rand32() % 30);
-}
-
 struct ike_child *ike_child_install(struct fh_ike *ike, struct ike_sa *sa, const struct ike_child_alg *alg,
 				    uint32_t spi_in, uint32_t spi_out, bool transport, bool we_init, const uint8_t *ni,
 				    size_t ni_len, const uint8_t *nr, size_t nr_len, const uint8_t *gir, size_t gir_len,
@@ -321,7 +315,7 @@ struct ike_child *ike_child_install(struct fh_ike *ike, struct ike_sa *sa, const
 	c->ts_l = *l;
 	c->ts_r = *r;
 	c->created_ms = ike->now;
-	c->rekey_ms = ike->now + child_soft_ms(sa, life);
+	c->rekey_ms = ike->now + ike_soft_ms(life, sa->initiator);
 	c->expire_ms = ike->now + (uint64_t)life * 1000;
 	ike->ctr[FH_IKE_CTR_CHILD_UP]++;
 	fh_log(FH_LOG_INFO, "crypto ipsec", "tunnel-id %u: child SA up: in 0x%08x out 0x%08x %s/%s%s%s", sa->id, spi_in,
@@ -482,7 +476,7 @@ static void adopt(struct fh_ike *ike, struct ike_sa *old, struct ike_sa *ns)
 	ns->state = ST_ESTABLISHED;
 	ns->established_ms = ike->now;
 	ns->expire_ms = ike->now + (uint64_t)life * 1000;
-	ns->rekey_ms = ike->now + (uint64_t)life * (ns->initiator ? 900 : 950) - (uint64_t)life * (ike_rand32() % 30);
+	ns->rekey_ms = ike->now + ike_soft_ms(life, ns->initiator);
 	ns->last_rx_ms = ike->now;
 	/* the old SA only waits for its Delete now */
 	old->rekey_ms = 0;

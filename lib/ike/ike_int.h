@@ -230,12 +230,11 @@ void ike_child_remove(struct fh_ike *ike, struct ike_sa *sa, struct ike_child *c
 struct ike_child *ike_child_by_in(struct ike_sa *sa, uint32_t spi_in);
 struct ike_child *ike_child_by_out(struct ike_sa *sa, uint32_t spi_out);
 uint32_t ike_new_spi(struct fh_ike *ike);
+uint64_t ike_soft_ms(uint32_t life_s, bool initiator);
 
 /* policy.c: what the config allows */
 uint16_t ike_encr_id(uint8_t e, uint16_t *bits);
 uint16_t ike_integ_id(uint8_t i);
-int ike_encr_enum(uint16_t id, uint16_t bits);
-int ike_integ_enum(uint16_t id);
 int ike_offer(const struct fh_ike *ike, uint32_t local, struct fh_ike_builder *b, const uint8_t *spi, uint8_t spi_len);
 uint16_t ike_first_group(const struct fh_ike *ike, uint32_t local);
 bool ike_group_allowed(const struct fh_ike *ike, uint32_t local, uint16_t g);

@@ -36,23 +36,6 @@ uint16_t ike_integ_id(uint8_t i)
 	return integ_map[i];
 }
 
-/* IANA (id, key bits) back to the config enum; -1 when we do not do it. */
-int ike_encr_enum(uint16_t id, uint16_t bits)
-{
-	for (unsigned e = 0; e < sizeof(encr_map) / sizeof(encr_map[0]); e++)
-		if (encr_map[e].id == id && encr_map[e].bits == bits)
-			return (int)e;
-	return -1;
-}
-
-int ike_integ_enum(uint16_t id)
-{
-	for (unsigned i = 0; i < sizeof(integ_map) / sizeof(integ_map[0]); i++)
-		if (integ_map[i] == id)
-			return (int)i;
-	return -1;
-}
-
 /* The policy for a local address: the first whose "match address local" has it, else the first
  * without a match (IOS's default policy). */
 static int policy_for(const struct fh_config *cfg, uint32_t local)

@@ -226,6 +226,14 @@ uint32_t ike_new_spi(struct fh_ike *ike)
 	}
 }
 
+/* When to rekey an SA of life_s seconds: 90 % for the side that initiated it, 95 % for the other,
+ * less up to 3 % of jitter, so the two ends do not start together and the initiator usually
+ * goes first. */
+uint64_t ike_soft_ms(uint32_t life_s, bool initiator)
+{
+	return (uint64_t)life_s * (initiator ? 900 : 950) - (uint64_t)life_s * (ike_rand32() % 30);
+}
+
 static bool tunnel_has_sa(const struct fh_ike *ike, int tunnel)
 {
 	for (uint32_t i = 0; i < ike->n_sa; i++)
