@@ -96,6 +96,17 @@ void ike_info_request(struct fh_ike *ike, struct ike_sa *sa, const struct fh_ike
 	if (delete_ike) {
 		ike->ctr[FH_IKE_CTR_DELETED]++;
 		ike_sa_kill(ike, sa, "deleted by the peer");
+		return;
+	}
+	/* the peer took the tunnel's last child SA away: an IKE SA that carries nothing goes too, so
+	 * that the tunnel is negotiated again whole (by whichever end initiates it) */
+	if (n_ours > 0 && sa->tunnel >= 0) {
+		for (int i = 0; i < IKE_CHILD_MAX; i++)
+			if (sa->child[i].used)
+				return;
+		fh_log(FH_LOG_INFO, "crypto ikev2", "tunnel-id %u: peer deleted the last child SA; deleting the IKE SA",
+		       sa->id);
+		sa->want_delete_ike = true;
 	}
 }
 

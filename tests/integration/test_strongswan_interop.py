@@ -325,3 +325,27 @@ def test_strongswan_refused(tmp_path, case):
         assert "READY" not in st.fh.ctl("show", "crypto", "ikev2", "sa").stdout
     finally:
         assert st.close() == 0
+
+
+def test_child_deleted_by_strongswan_comes_back(tmp_path):
+    """charon deletes the only child SA (swanctl --terminate --child): flexhub deletes the empty IKE
+    SA and, as the tunnel's initiator, negotiates the tunnel again."""
+    st = Setup(tmp_path, "cbc", 19, initiate=True)
+    try:
+        first = st.up()
+        assert_traffic(st)
+        r = st.charon.swanctl("--terminate", "--child", "net")
+        assert r.returncode == 0, r.stdout + r.stderr
+        end = time.time() + 25
+        sas = []
+        while time.time() < end:
+            sas = [s for s in st.fh.ctl("show", "crypto", "ikev2", "sa", json_out=True)
+                   if s["status"] == "READY" and s["child-sas"] >= 1 and s["spi-i"] != first["spi-i"]]
+            if sas:
+                break
+            time.sleep(0.3)
+        assert sas, st.fh.log_text()[-2000:]
+        assert "peer deleted the last child SA" in st.fh.log_text()
+        assert_traffic(st)
+    finally:
+        assert st.close() == 0
