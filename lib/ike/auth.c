@@ -160,7 +160,7 @@ static void sa_up(struct fh_ike *ike, struct ike_sa *sa)
 	ike_established(ike, sa);
 }
 
-static bool has_notify(const struct fh_ike_msg *m, uint16_t type)
+bool ike_has_notify(const struct fh_ike_msg *m, uint16_t type)
 {
 	for (uint8_t i = 0; i < m->n; i++) {
 		struct fh_ike_notify n;
@@ -173,7 +173,7 @@ static bool has_notify(const struct fh_ike_msg *m, uint16_t type)
 }
 
 /* The first error notify of a message, 0 when there is none. */
-static uint16_t error_notify(const struct fh_ike_msg *m)
+uint16_t ike_error_notify(const struct fh_ike_msg *m)
 {
 	for (uint8_t i = 0; i < m->n; i++) {
 		struct fh_ike_notify n;
@@ -183,16 +183,6 @@ static uint16_t error_notify(const struct fh_ike_msg *m)
 			return n.type;
 	}
 	return 0;
-}
-
-bool ike_has_notify(const struct fh_ike_msg *m, uint16_t type)
-{
-	return has_notify(m, type);
-}
-
-uint16_t ike_error_notify(const struct fh_ike_msg *m)
-{
-	return error_notify(m);
 }
 
 static void respond_error(struct fh_ike *ike, struct ike_sa *sa, uint32_t msg_id, uint16_t type)
@@ -277,7 +267,7 @@ void ike_auth_request(struct fh_ike *ike, struct ike_sa *sa, const struct fh_ike
 		ike_sa_kill(ike, sa, "authentication failed");
 		return;
 	}
-	sa->initial_contact = has_notify(in, N_INITIAL_CONTACT);
+	sa->initial_contact = ike_has_notify(in, N_INITIAL_CONTACT);
 	sa->tunnel = ike_tunnel_for_peer(ike, sa->profile, sa->remote.ip, sa->local.ip);
 	if (sa->tunnel < 0 && id.type == 1 && id.len == 4)
 		sa->tunnel = ike_tunnel_for_peer(ike, sa->profile, ike_be32(id.data), sa->local.ip);
@@ -313,7 +303,7 @@ void ike_auth_request(struct fh_ike *ike, struct ike_sa *sa, const struct fh_ike
 	if (child_err == N_TS_UNACCEPTABLE)
 		ike->ctr[FH_IKE_CTR_TS_UNACCEPTABLE]++;
 	if (child_err == 0) {
-		transport = has_notify(in, N_USE_TRANSPORT_MODE) && want_transport(ike, sa);
+		transport = ike_has_notify(in, N_USE_TRANSPORT_MODE) && want_transport(ike, sa);
 		spi_in = ike_new_spi(ike);
 		if (ike_child_install(ike, sa, &alg, spi_in, peer_spi, transport, false, sa->ni, sa->ni_len, sa->nr,
 				      sa->nr_len, NULL, 0, &l, &r, false) == NULL)
@@ -357,7 +347,7 @@ void ike_auth_response(struct fh_ike *ike, struct ike_sa *sa, const struct fh_ik
 	const struct fh_ike_payload *idp = fh_ike_find(in, FH_IKE_PL_IDR), *ap = fh_ike_find(in, FH_IKE_PL_AUTH),
 				    *sap = fh_ike_find(in, FH_IKE_PL_SA), *tsip = fh_ike_find(in, FH_IKE_PL_TSI),
 				    *tsrp = fh_ike_find(in, FH_IKE_PL_TSR);
-	uint16_t err = error_notify(in);
+	uint16_t err = ike_error_notify(in);
 	struct fh_ike_id id;
 	struct ike_child_alg alg;
 	uint32_t peer_spi;
@@ -403,7 +393,7 @@ void ike_auth_response(struct fh_ike *ike, struct ike_sa *sa, const struct fh_ik
 			  ike_child_check_accepted(ike, sa, got, &alg, &peer_spi, false) == 0;
 
 		if (ok && ike_child_install(ike, sa, &alg, sa->rq_new_spi, peer_spi,
-					    has_notify(in, N_USE_TRANSPORT_MODE) && want_transport(ike, sa), true, sa->ni,
+					    ike_has_notify(in, N_USE_TRANSPORT_MODE) && want_transport(ike, sa), true, sa->ni,
 					    sa->ni_len, sa->nr, sa->nr_len, NULL, 0, &tsi->ts[0], &tsr->ts[0], false) == NULL)
 			ok = false;
 		free(got);

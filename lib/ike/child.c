@@ -369,8 +369,7 @@ void ike_start_rekey_child(struct fh_ike *ike, struct ike_sa *sa, uint32_t spi_i
 void ike_start_rekey_ike(struct fh_ike *ike, struct ike_sa *sa)
 {
 	struct fh_ike_builder b;
-	struct fh_ike_xf_spec xf[4];
-	uint8_t spib[8], n = 0;
+	struct ike_prop prop = sa->prop;
 
 	fh_ike_dh_free(sa->rq_dh);
 	sa->rq_dh = fh_ike_dh_new(sa->prop.dh);
@@ -379,16 +378,9 @@ void ike_start_rekey_ike(struct fh_ike *ike, struct ike_sa *sa)
 	while (sa->rq_new_ike_spi == 0);
 	if (sa->rq_dh == NULL || RAND_bytes(sa->rq_nonce, IKE_NONCE_LEN) != 1)
 		return;
-	for (int i = 0; i < 8; i++)
-		spib[i] = (uint8_t)(sa->rq_new_ike_spi >> (56 - 8 * i));
-	xf[n++] = (struct fh_ike_xf_spec){XF_ENCR, sa->prop.encr, sa->prop.key_bits};
-	xf[n++] = (struct fh_ike_xf_spec){XF_PRF, sa->prop.prf, 0};
-	if (sa->prop.integ)
-		xf[n++] = (struct fh_ike_xf_spec){XF_INTEG, sa->prop.integ, 0};
-	xf[n++] = (struct fh_ike_xf_spec){XF_DH, sa->prop.dh, 0};
-	struct fh_ike_prop_spec ps = {.num = 1, .protocol = PROTO_IKE, .spi = spib, .spi_len = 8, .xf = xf, .n = n};
+	prop.num = 1;
 	ike_inner_init(ike, &b);
-	fh_ike_add_sa_multi(&b, &ps, 1);
+	ike_add_ike_prop(&b, &prop, sa->rq_new_ike_spi);
 	add_nonce_ke(&b, sa->rq_nonce, sa->rq_dh, sa->prop.dh);
 	fh_debug("crypto ikev2 internal", "tunnel-id %u: rekeying the IKE SA", sa->id);
 	ike_request(ike, sa, FH_IKE_CREATE_CHILD_SA, RQ_REKEY_IKE, &b);
@@ -509,7 +501,7 @@ static void rekey_ike_request(struct fh_ike *ike, struct ike_sa *sa, const struc
 	struct ike_sa *ns;
 	struct fh_ike_dh *dh;
 	struct fh_ike_builder b;
-	uint8_t nr[IKE_NONCE_LEN], gir[600], pub[600], spib[8], g[2];
+	uint8_t nr[IKE_NONCE_LEN], gir[600], pub[600], g[2];
 	uint64_t peer_spi = 0, my_spi;
 	int gl, pl;
 
@@ -558,22 +550,8 @@ static void rekey_ike_request(struct fh_ike *ike, struct ike_sa *sa, const struc
 		return;
 	}
 	OPENSSL_cleanse(gir, sizeof(gir));
-	for (int i = 0; i < 8; i++)
-		spib[i] = (uint8_t)(my_spi >> (56 - 8 * i));
-	{
-		struct fh_ike_xf_spec xf[4];
-		uint8_t n = 0;
-
-		xf[n++] = (struct fh_ike_xf_spec){XF_ENCR, prop.encr, prop.key_bits};
-		xf[n++] = (struct fh_ike_xf_spec){XF_PRF, prop.prf, 0};
-		if (prop.integ)
-			xf[n++] = (struct fh_ike_xf_spec){XF_INTEG, prop.integ, 0};
-		xf[n++] = (struct fh_ike_xf_spec){XF_DH, prop.dh, 0};
-		struct fh_ike_prop_spec ps = {.num = prop.num, .protocol = PROTO_IKE, .spi = spib, .spi_len = 8, .xf = xf,
-					      .n = n};
-		ike_inner_init(ike, &b);
-		fh_ike_add_sa_multi(&b, &ps, 1);
-	}
+	ike_inner_init(ike, &b);
+	ike_add_ike_prop(&b, &prop, my_spi);
 	fh_ike_add(&b, FH_IKE_PL_NONCE, nr, sizeof(nr));
 	fh_ike_add_ke(&b, prop.dh, pub, (size_t)pl);
 	ike_respond(ike, sa, FH_IKE_CREATE_CHILD_SA, in->hdr.msg_id, &b);

@@ -258,6 +258,7 @@ void ike_init_response(struct fh_ike *ike, struct ike_sa *sa, const uint8_t *buf
 		       const struct fh_ike_msg *m);
 void ike_answer_notify(struct fh_ike *ike, const struct fh_ike_addr *l, const struct fh_ike_addr *r,
 		       const struct fh_ike_hdr *req, uint16_t type, const uint8_t *data, size_t len);
+void ike_add_ike_prop(struct fh_ike_builder *b, const struct ike_prop *p, uint64_t spi);
 void ike_nat_hash(uint64_t spi_i, uint64_t spi_r, uint32_t ip, uint16_t port, uint8_t out[20]);
 
 /* auth.c */

@@ -102,19 +102,6 @@ static void nat_detect(struct ike_sa *sa, const struct fh_ike_msg *m, uint64_t s
 	sa->nat_local = have_d && !ok_d;
 }
 
-/* Did the peer announce IKEv2 fragmentation (RFC 7383 2.3)? */
-static bool has_frag(const struct fh_ike_msg *m)
-{
-	for (uint8_t i = 0; i < m->n; i++) {
-		struct fh_ike_notify n;
-
-		if (m->pl[i].type == FH_IKE_PL_NOTIFY && fh_ike_parse_notify(m->pl[i].body, m->pl[i].len, &n) == FH_IKE_OK &&
-		    n.type == N_IKEV2_FRAGMENTATION_SUPPORTED)
-			return true;
-	}
-	return false;
-}
-
 static void *dup_msg(const uint8_t *buf, size_t len)
 {
 	void *p = malloc(len);
@@ -311,7 +298,7 @@ void ike_init_response(struct fh_ike *ike, struct ike_sa *sa, const uint8_t *buf
 		return;
 	}
 	nat_detect(sa, m, sa->spi_r);
-	sa->frag_peer = ike->lim.frag_mtu != 0 && has_frag(m);
+	sa->frag_peer = ike->lim.frag_mtu != 0 && ike_has_notify(m, N_IKEV2_FRAGMENTATION_SUPPORTED);
 	sa->init_resp = dup_msg(buf, len);
 	sa->init_resp_len = len;
 	free(sa->req.buf);
@@ -361,17 +348,21 @@ static struct ike_sa *find_half_open(struct fh_ike *ike, uint64_t spi_i, const s
 	return NULL;
 }
 
-static void accepted_ike_sa(struct fh_ike_builder *b, const struct ike_prop *p)
+/* An SA payload of one IKE proposal: what a responder accepted, or a rekey's (with its new SPI). */
+void ike_add_ike_prop(struct fh_ike_builder *b, const struct ike_prop *p, uint64_t spi)
 {
 	struct fh_ike_xf_spec xf[4];
-	uint8_t n = 0;
+	uint8_t spib[8], n = 0;
 
+	for (int i = 0; i < 8; i++)
+		spib[i] = (uint8_t)(spi >> (56 - 8 * i));
 	xf[n++] = (struct fh_ike_xf_spec){XF_ENCR, p->encr, p->key_bits};
 	xf[n++] = (struct fh_ike_xf_spec){XF_PRF, p->prf, 0};
 	if (p->integ != 0)
 		xf[n++] = (struct fh_ike_xf_spec){XF_INTEG, p->integ, 0};
 	xf[n++] = (struct fh_ike_xf_spec){XF_DH, p->dh, 0};
-	struct fh_ike_prop_spec ps = {.num = p->num, .protocol = PROTO_IKE, .xf = xf, .n = n};
+	struct fh_ike_prop_spec ps = {.num = p->num, .protocol = PROTO_IKE, .spi = spib, .spi_len = spi ? 8 : 0,
+				      .xf = xf, .n = n};
 	fh_ike_add_sa_multi(b, &ps, 1);
 }
 
@@ -469,14 +460,14 @@ void ike_init_request(struct fh_ike *ike, const struct fh_ike_addr *l, const str
 		return;
 	}
 	nat_detect(sa, m, 0);
-	sa->frag_peer = ike->lim.frag_mtu != 0 && has_frag(m);
+	sa->frag_peer = ike->lim.frag_mtu != 0 && ike_has_notify(m, N_IKEV2_FRAGMENTATION_SUPPORTED);
 	{
 		struct fh_ike_hdr h = {.spi_i = sa->spi_i, .spi_r = sa->spi_r, .exchange = FH_IKE_SA_INIT,
 				       .flags = FH_IKE_FLAG_RESPONSE};
 
 		fh_ike_build_init(&b, ike->tx, sizeof(ike->tx), &h);
 	}
-	accepted_ike_sa(&b, &prop);
+	ike_add_ike_prop(&b, &prop, 0); /* IKE_SA_INIT: no SPI in the proposal */
 	fh_ike_add_ke(&b, prop.dh, pub, (size_t)pl);
 	fh_ike_add(&b, FH_IKE_PL_NONCE, sa->nr, sa->nr_len);
 	add_nat_d(&b, sa->spi_i, sa->spi_r, &sa->local, &sa->remote);
