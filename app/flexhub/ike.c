@@ -146,49 +146,49 @@ static void promote_standby(struct fh_app *app, int tunnel)
 			app->ike_sas[i].standby = false;
 }
 
+/* The installed pair with these SPIs, or NULL. */
+static struct fh_app_sa *find_pair(struct fh_app *app, uint32_t spi_in, uint32_t spi_out)
+{
+	for (uint32_t i = 0; i < app->n_ike_sas; i++)
+		if (app->ike_sas[i].cfg.spi_in == spi_in && app->ike_sas[i].cfg.spi_out == spi_out)
+			return &app->ike_sas[i];
+	return NULL;
+}
+
 static void child_down(void *ctx, int tunnel, uint32_t spi_in, uint32_t spi_out)
 {
 	struct fh_app *app = ctx;
+	struct fh_app_sa *s = find_pair(app, spi_in, spi_out);
 
-	for (uint32_t i = 0; i < app->n_ike_sas; i++) {
-		struct fh_app_sa *s = &app->ike_sas[i];
-
-		if (s->cfg.spi_in != spi_in || s->cfg.spi_out != spi_out)
-			continue;
-		/* out of the tables first; the objects go after the publication's grace period (when
-		 * publications keep failing for lack of memory, they stay allocated rather than risk
-		 * a worker still reading them) */
-		if (app->n_dead + 2 <= FH_DEAD_MAX) {
-			app->dead[app->n_dead++] = s->in;
-			app->dead[app->n_dead++] = s->out;
-		} else {
-			fh_log(FH_LOG_ERR, "crypto ipsec", "child SA 0x%08x: too many SAs awaiting release; kept", spi_in);
-		}
-		memmove(s, s + 1, (app->n_ike_sas - i - 1) * sizeof(*s));
-		app->n_ike_sas--;
-		promote_standby(app, tunnel);
-		fh_publish_tables(app);
+	if (s == NULL)
 		return;
+	/* out of the tables first; the objects go after the publication's grace period (when
+	 * publications keep failing for lack of memory, they stay allocated rather than risk
+	 * a worker still reading them) */
+	if (app->n_dead + 2 <= FH_DEAD_MAX) {
+		app->dead[app->n_dead++] = s->in;
+		app->dead[app->n_dead++] = s->out;
+	} else {
+		fh_log(FH_LOG_ERR, "crypto ipsec", "child SA 0x%08x: too many SAs awaiting release; kept", spi_in);
 	}
+	memmove(s, s + 1, (size_t)(app->ike_sas + app->n_ike_sas - (s + 1)) * sizeof(*s));
+	app->n_ike_sas--;
+	promote_standby(app, tunnel);
+	fh_publish_tables(app);
 }
 
 static bool child_counts(void *ctx, uint32_t spi_in, uint32_t spi_out, struct fh_ike_child_counts *n)
 {
-	struct fh_app *app = ctx;
+	const struct fh_app_sa *s = find_pair(ctx, spi_in, spi_out);
 
-	for (uint32_t i = 0; i < app->n_ike_sas; i++) {
-		const struct fh_app_sa *s = &app->ike_sas[i];
-
-		if (s->cfg.spi_in == spi_in && s->cfg.spi_out == spi_out) {
-			/* single-writer counters of the workers: a relaxed read is all it needs */
-			n->in_pkts = __atomic_load_n(&s->in->st.pkts, __ATOMIC_RELAXED);
-			n->out_pkts = __atomic_load_n(&s->out->st.pkts, __ATOMIC_RELAXED);
-			n->in_bytes = __atomic_load_n(&s->in->st.bytes, __ATOMIC_RELAXED);
-			n->out_bytes = __atomic_load_n(&s->out->st.bytes, __ATOMIC_RELAXED);
-			return true;
-		}
-	}
-	return false;
+	if (s == NULL)
+		return false;
+	/* single-writer counters of the workers: a relaxed read is all it needs */
+	n->in_pkts = __atomic_load_n(&s->in->st.pkts, __ATOMIC_RELAXED);
+	n->out_pkts = __atomic_load_n(&s->out->st.pkts, __ATOMIC_RELAXED);
+	n->in_bytes = __atomic_load_n(&s->in->st.bytes, __ATOMIC_RELAXED);
+	n->out_bytes = __atomic_load_n(&s->out->st.bytes, __ATOMIC_RELAXED);
+	return true;
 }
 
 /* Workers read an SA's outer address and port per packet: single aligned stores, and a packet
@@ -196,20 +196,16 @@ static bool child_counts(void *ctx, uint32_t spi_in, uint32_t spi_out, struct fh
 static void child_peer(void *ctx, uint32_t spi_in, uint32_t spi_out, const struct fh_ike_addr *l,
 		       const struct fh_ike_addr *r)
 {
-	struct fh_app *app = ctx;
+	struct fh_app_sa *s = find_pair(ctx, spi_in, spi_out);
 
-	for (uint32_t i = 0; i < app->n_ike_sas; i++) {
-		struct fh_app_sa *s = &app->ike_sas[i];
-
-		if (s->cfg.spi_in != spi_in || s->cfg.spi_out != spi_out)
-			continue;
-		__atomic_store_n(&s->out->dst, r->ip, __ATOMIC_RELAXED);
-		__atomic_store_n(&s->out->dport, r->port, __ATOMIC_RELAXED);
-		__atomic_store_n(&s->out->sport, l->port, __ATOMIC_RELAXED);
-		s->in->src = r->ip;
-		s->in->sport = r->port;
-		s->dst = r->ip;
-	}
+	if (s == NULL)
+		return;
+	__atomic_store_n(&s->out->dst, r->ip, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->out->dport, r->port, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->out->sport, l->port, __ATOMIC_RELAXED);
+	s->in->src = r->ip;
+	s->in->sport = r->port;
+	s->dst = r->ip;
 }
 
 static uint32_t tunnel_src(void *ctx, int tunnel)
