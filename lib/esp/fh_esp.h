@@ -98,6 +98,9 @@ struct fh_sa {
 	uint32_t life_seconds;
 	uint64_t created;                    /* timer cycles */
 	uint16_t owner;                      /* in: the worker that owns the replay window */
+	uint32_t tunnel;                     /* in: the data-plane tunnel (interface slot) its packets
+					      * arrive on; set by the control lcore before the SA is
+					      * published, never changed after */
 	volatile bool soft_expired;          /* set by workers (volume) or fh_sa_age (time) */
 	volatile bool hard_expired;          /* set by fh_sa_age; workers then drop */
 	uint64_t seq __rte_cache_aligned;   /* out: last sequence number used (atomic) */
