@@ -3,22 +3,29 @@
 #define FH_FIB_H
 
 /*
- * IPv4 FIB: rte_lpm (DIR-24-8) whose next hop ids index a next-hop array; a next hop is a port
- * (connected: the destination itself is the neighbour), a gateway on a port, a tunnel interface,
- * or this router. Routes come from the control lcore (connected, static, later IKEv2 and NHRP).
+ * IPv4 FIB: one rte_lpm (DIR-24-8) for the daemon's life, whose next-hop ids index a next-hop
+ * array, and beside it the RIB the control lcore keeps: per prefix, every path that was offered
+ * (connected, static, IKEv2-pushed, NHRP...) with its distance; the best one is in the LPM.
  *
- * A FIB is built whole and then only read: the control lcore builds a new one when routes change,
- * publishes it with the data-plane tables, and frees the old one after a QSBR grace period
- * (double-buffered tables). Lookups are lock-free from any worker.
+ * Changes are incremental: a route added or removed is one rte_lpm_add/rte_lpm_delete of that
+ * prefix (the LPM falls back to the covering route by itself); next hops are shared by every
+ * route through them, reference-counted, and an unused one is freed only after a QSBR grace
+ * period (and so are the LPM's tbl8 groups, through rte_lpm's own RCU support), so a worker that
+ * looked a route up a moment ago still reads what it found. A tunnel next hop names the tunnel's
+ * interface slot; the tunnel's SAs change without touching any route.
+ *
+ * Threading: fh_fib_lookup from any worker, lock-free; everything else on the control lcore.
+ * Errors: -1 with errno: ENOSPC (routes, next hops or tbl8 groups used up: the limit to raise is
+ * in the log line of the caller), ENOMEM, ENOENT (no such route).
  */
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include <rte_lpm.h>
+#include <rte_rcu_qsbr.h>
 
-/* Distinct next hops; routes far outnumber them (many prefixes via one tunnel or gateway). */
-#define FH_FIB_NH_MAX 4096
+#include "fh_handle.h"
 
 enum fh_nh_kind {
 	FH_NH_DROP,
@@ -35,36 +42,84 @@ enum fh_route_src {
 	FH_RT_STATIC,    /* S */
 	FH_RT_IKE,       /* S (pushed by IKEv2 mode-config) */
 	FH_RT_NHRP,      /* S % (NHRP shortcut) */
+	FH_RT_SRC_MAX,
 };
 
 struct fh_nh {
 	uint8_t kind;
 	uint16_t port;   /* data-plane port index */
-	uint16_t tunnel; /* data-plane tunnel index */
+	uint32_t tunnel; /* tunnel: its interface slot */
 	uint32_t gw;     /* host order */
-	int if_idx;      /* interface table index, for show */
+	int32_t if_idx;  /* interface slot, for show and ICMP source selection */
 };
 
+struct fh_fib_params {
+	uint32_t max_routes;   /* prefixes (limits.routes) */
+	uint32_t max_nh;       /* distinct next hops (limits.next-hops) */
+	uint32_t tbl8_groups;  /* limits.lpm-tbl8-groups */
+	struct rte_rcu_qsbr *qsbr; /* the workers' QSBR variable; NULL in tests without readers */
+	int socket;
+};
+
+/* A route as show commands see it: the best path, and how many were offered. */
 struct fh_route {
 	uint32_t prefix; /* host order */
 	uint8_t len;
 	uint8_t src;
 	uint8_t distance;
 	struct fh_nh nh;
+	uint32_t n_paths;
 };
+
+struct fh_rib; /* control-lcore side, private */
 
 struct fh_fib {
 	struct rte_lpm *lpm;
-	uint32_t n_nh;
-	struct fh_nh nh[FH_FIB_NH_MAX];
-	uint32_t n_routes;
-	struct fh_route *routes; /* what was installed, for show ip route */
+	struct fh_nh *nh;     /* by next-hop id; written before an id is published, never after */
+	struct fh_rib *rib;
 };
 
-/* Build from routes (the lowest distance wins per prefix; ties: first given). NULL on failure.
- * Control lcore; memory from rte_malloc (socket 0). */
-struct fh_fib *fh_fib_build(const struct fh_route *r, uint32_t n, uint32_t generation);
+struct fh_fib *fh_fib_new(const struct fh_fib_params *p);
+/* After the workers stopped. */
 void fh_fib_free(struct fh_fib *f);
+
+/*
+ * Offer a path to prefix/len from (src, owner): a path of the same src and owner to the same
+ * prefix is replaced, others are kept; the best path (lowest distance, then the oldest) is what
+ * workers use. owner is the caller's tag (an interface handle, FH_FIB_OWNER_CONFIG, ...), so
+ * that everything one owner offered can be withdrawn at once. 0 or -1 (ENOSPC, ENOMEM).
+ */
+int fh_fib_add(struct fh_fib *f, uint32_t prefix, uint8_t len, uint8_t src, uint8_t distance,
+	       const struct fh_nh *nh, uint32_t owner);
+/* Withdraw the path of (src, owner) to prefix/len; 0 or -1 (ENOENT). */
+int fh_fib_del(struct fh_fib *f, uint32_t prefix, uint8_t len, uint8_t src, uint32_t owner);
+/* Withdraw every path an owner offered; returns how many. O(that owner's paths). */
+uint32_t fh_fib_del_owner(struct fh_fib *f, uint32_t owner);
+
+/* Reload support: fh_fib_mark_begin starts a new epoch; paths offered (or offered again,
+ * unchanged) after it carry it; fh_fib_sweep withdraws the owner's paths not offered since.
+ * Unchanged routes are never withdrawn, so forwarding on them does not stop for a moment. */
+void fh_fib_mark_begin(struct fh_fib *f);
+uint32_t fh_fib_sweep(struct fh_fib *f, uint32_t owner);
+
+/* Free next hops whose grace period has passed (non-blocking); call every control-loop pass. */
+void fh_fib_reclaim(struct fh_fib *f);
+
+/* The best route of an exact prefix; false when there is none. */
+bool fh_fib_get(const struct fh_fib *f, uint32_t prefix, uint8_t len, struct fh_route *out);
+/* Every route by cursor (start at 0), in no particular order; false at the end. */
+bool fh_fib_next(const struct fh_fib *f, uint32_t *cursor, struct fh_route *out);
+
+struct fh_fib_stats {
+	uint32_t routes, paths, next_hops;
+	uint32_t nh_pending;     /* next hops waiting for their grace period */
+	uint64_t lpm_adds, lpm_dels;
+	uint64_t full;           /* adds refused: a limit was reached */
+};
+void fh_fib_stats(const struct fh_fib *f, struct fh_fib_stats *out);
+
+/* Owner tag of routes that come from the config file (connected, local, ip route). */
+#define FH_FIB_OWNER_CONFIG 0xffffffffu
 
 /* NULL when no route. */
 static inline const struct fh_nh *fh_fib_lookup(const struct fh_fib *f, uint32_t dst)
