@@ -24,6 +24,7 @@ static const char *const ctr_names[FH_CTR_MAX] = {
 	[FH_CTR_ESP_OUT] = "esp-encaps",
 	[FH_CTR_PUNT_NHRP] = "punt-nhrp",
 	[FH_CTR_DROP_TTL] = "drop-ttl-expired",
+	[FH_CTR_NEIGH_WAIT] = "neigh-wait",
 	[FH_CTR_DROP_NO_NEIGH] = "drop-no-arp",
 	[FH_CTR_DROP_TUNNEL_DOWN] = "drop-tunnel-down",
 	[FH_CTR_DROP_MTU] = "drop-too-big",

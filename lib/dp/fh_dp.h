@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include <rte_ether.h>
+#include <rte_hash.h>
 #include <rte_mbuf.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
@@ -31,12 +32,6 @@
 #define FH_DP_LOCAL_ADDRS_MAX 64
 #define FH_DP_WORKERS_MAX 64
 #define FH_DP_BURST_MAX 64
-/* Tunnel interfaces the data plane knows (static tunnels now, Virtual-Access later). */
-#define FH_DP_TUNNELS_MAX 1024
-/* Inbound SA lookup slots: a power of two, at least twice the SAs (open addressing). */
-#define FH_DP_SA_SLOTS 4096
-/* Neighbour (ARP) cache slots, power of two. */
-#define FH_DP_NEIGH_SLOTS 1024
 
 /* What happened to a packet. One counter each, per lcore, summed on read. */
 enum fh_dp_ctr {
@@ -61,7 +56,8 @@ enum fh_dp_ctr {
 	FH_CTR_DROP_NO_ROUTE,      /* no route, or a route to nowhere */
 	FH_CTR_DROP_FRAGMENT,      /* fragments to us (reassembly is not done) */
 	FH_CTR_DROP_TTL,           /* TTL expired in transit */
-	FH_CTR_DROP_NO_NEIGH,      /* next hop's MAC unknown yet (ARP sent) */
+	FH_CTR_NEIGH_WAIT,         /* handed to the control lcore to wait for ARP (not a drop) */
+	FH_CTR_DROP_NO_NEIGH,      /* next hop's MAC unknown and the wait queue full */
 	FH_CTR_DROP_TUNNEL_DOWN,   /* route into a tunnel without an SA */
 	FH_CTR_DROP_MTU,           /* DF set and too big for the tunnel */
 	FH_CTR_DROP_ESP_LEN,       /* ESP: truncated or misaligned */
@@ -103,14 +99,17 @@ struct fh_dp_counters {
 	uint64_t c[FH_CTR_MAX];
 } __rte_cache_aligned;
 
+/* A tunnel as workers see it. Published whole and never changed after (a change is a new copy
+ * swapped in, the old one freed after a grace period), so a worker reads one consistent
+ * version: endpoints, MTU and the outbound SA that goes with them. */
 struct fh_dp_tunnel {
-	bool up;             /* has an outbound SA */
+	bool up;             /* has an outbound SA and a source */
 	uint8_t mode;        /* enum fh_tunnel_mode: GRE inside ESP, or IPv4 directly */
 	bool has_key;
+	uint16_t mtu;        /* largest inner packet */
 	uint32_t key;
 	uint32_t src, dst;   /* endpoints, host order */
-	uint16_t mtu;        /* largest inner packet */
-	int if_idx;
+	uint32_t slot;       /* its interface slot */
 	struct fh_sa *out;
 };
 
@@ -121,68 +120,77 @@ static inline uint16_t fh_dp_sa_owner(uint32_t spi, uint16_t n_workers)
 	return (uint16_t)(spi % n_workers);
 }
 
-struct fh_dp_sa_slot {
-	uint32_t spi;        /* 0 = empty (SPI 0 is reserved, RFC 4303 2.1) */
-	uint16_t tunnel;
-	struct fh_sa *sa;
-};
-
 struct fh_dp_neigh {
-	uint32_t ip;         /* host order; 0 = empty */
+	uint32_t ip;         /* host order */
 	uint16_t port;
 	struct rte_ether_addr mac;
 };
 
-/* Tables the control lcore publishes to workers: read-only once published. The FIB and SAs are
- * pointed to; the control lcore owns them and frees them only after a grace period. */
-struct fh_dp_tables {
-	uint32_t n_local;
-	uint32_t local_addr[FH_DP_LOCAL_ADDRS_MAX]; /* network order, for a compare without a swap */
-	uint16_t local_port[FH_DP_LOCAL_ADDRS_MAX]; /* port the address lives on; UINT16_MAX = any */
-	uint32_t generation;
-	struct fh_fib *fib;
-	uint32_t n_tunnels;
-	struct fh_dp_tunnel tun[FH_DP_TUNNELS_MAX];
-	struct fh_dp_sa_slot sa_in[FH_DP_SA_SLOTS];
-	struct fh_dp_neigh neigh[FH_DP_NEIGH_SLOTS];
+/* Our own addresses, replaced whole (they change with the config, not with peers). */
+struct fh_dp_local {
+	uint32_t n;
+	uint32_t addr[FH_DP_LOCAL_ADDRS_MAX]; /* network order, for a compare without a swap */
+	uint16_t port[FH_DP_LOCAL_ADDRS_MAX]; /* port the address lives on; UINT16_MAX = any */
 };
 
-/* Is dst (network order) one of our addresses? A linear scan: FH_DP_LOCAL_ADDRS_MAX is small. */
+/* Sizes, from the config's limits block. */
+struct fh_dp_limits {
+	uint32_t tunnel_slots;  /* interface slots (limits.interfaces): tunnels are indexed by slot */
+	uint32_t sa_in;         /* inbound SAs (limits.sa-pairs) */
+	uint32_t neighbours;
+	uint32_t routes, next_hops, tbl8_groups;
+};
+
+/*
+ * What workers look things up in. Each table lives as long as the daemon and changes one entry
+ * at a time, by the control lcore: inbound SAs in an rte_hash with lock-free readers (SPI ->
+ * struct fh_sa *), neighbours likewise ((ip, port) -> struct fh_dp_neigh *), tunnels as an array
+ * of pointers by interface slot, the FIB by prefix (lib/fib). A replaced or removed entry is freed
+ * through fh_dp_defer() after every worker passed a quiescent state.
+ */
+struct fh_dp_tables {
+	struct fh_dp_local *local;      /* RCU pointer */
+	struct fh_fib *fib;
+	struct rte_hash *sa_in;
+	struct rte_hash *neigh;
+	struct fh_dp_tunnel **tun;      /* RCU pointers by interface slot; NULL: not a tunnel (now) */
+	uint32_t n_tun;
+};
+
 static inline bool fh_dp_is_local(const struct fh_dp_tables *t, uint32_t dst_be)
 {
-	for (uint32_t i = 0; i < t->n_local; i++)
-		if (t->local_addr[i] == dst_be)
+	const struct fh_dp_local *l = __atomic_load_n(&t->local, __ATOMIC_ACQUIRE);
+
+	for (uint32_t i = 0; l != NULL && i < l->n; i++)
+		if (l->addr[i] == dst_be)
 			return true;
 	return false;
 }
 
-/* Slot lookups shared by workers and the control lcore. */
-static inline const struct fh_dp_sa_slot *fh_dp_sa_find(const struct fh_dp_tables *t, uint32_t spi)
+/* The inbound SA of an SPI, or NULL. Workers and the control lcore. */
+static inline struct fh_sa *fh_dp_sa_find(const struct fh_dp_tables *t, uint32_t spi)
 {
-	for (uint32_t i = 0, h = (spi * 2654435761u) & (FH_DP_SA_SLOTS - 1); i < FH_DP_SA_SLOTS;
-	     i++, h = (h + 1) & (FH_DP_SA_SLOTS - 1)) {
-		if (t->sa_in[h].spi == spi)
-			return &t->sa_in[h];
-		if (t->sa_in[h].spi == 0)
-			return NULL;
-	}
-	return NULL;
+	void *sa;
+
+	return rte_hash_lookup_data(t->sa_in, &spi, &sa) < 0 ? NULL : sa;
 }
 
-static inline uint32_t fh_dp_neigh_hash(uint32_t ip, uint16_t port)
-{
-	return ((ip ^ ((uint32_t)port << 24)) * 2654435761u) & (FH_DP_NEIGH_SLOTS - 1);
-}
+struct fh_dp_neigh_key {
+	uint32_t ip;
+	uint32_t port;
+};
 
 static inline const struct fh_dp_neigh *fh_dp_neigh_find(const struct fh_dp_tables *t, uint32_t ip, uint16_t port)
 {
-	for (uint32_t i = 0, h = fh_dp_neigh_hash(ip, port); i < FH_DP_NEIGH_SLOTS; i++, h = (h + 1) & (FH_DP_NEIGH_SLOTS - 1)) {
-		if (t->neigh[h].ip == ip && t->neigh[h].port == port)
-			return &t->neigh[h];
-		if (t->neigh[h].ip == 0)
-			return NULL;
-	}
-	return NULL;
+	struct fh_dp_neigh_key k = {.ip = ip, .port = port};
+	void *n;
+
+	return rte_hash_lookup_data(t->neigh, &k, &n) < 0 ? NULL : n;
+}
+
+static inline const struct fh_dp_tunnel *fh_dp_tunnel_get(const struct fh_dp_tables *t, uint32_t slot)
+{
+	return slot < t->n_tun ? __atomic_load_n(&t->tun[slot], __ATOMIC_ACQUIRE) : NULL;
 }
 
 struct fh_dp_port {
@@ -199,23 +207,47 @@ struct fh_dp {
 	uint32_t idle_polls;
 	struct rte_ring *punt;                   /* MP (workers) / SC (control) */
 	struct rte_ring *tx[FH_DP_WORKERS_MAX];  /* per worker, SP (control) / SC (worker) */
-	struct rte_ring *resolve;                /* MP (workers) / SC (control): next hops to ARP for */
+	struct rte_ring *resolve;                /* MP (workers) / SC (control): packets whose next hop
+						  * needs ARP (hash.usr: next hop, port: port index) */
 	struct rte_ring *handoff[FH_DP_WORKERS_MAX]; /* MP (workers) / SC (owner): ESP for its SAs */
 	struct fh_esp_lcore *esp[FH_DP_WORKERS_MAX]; /* per worker crypto state */
 	struct rte_rcu_qsbr *qsbr;
-	struct fh_dp_tables *tables;             /* RCU-published */
+	struct rte_rcu_qsbr_dq *dq;              /* frees waiting for a grace period */
+	uint32_t dq_pending;
+	uint64_t dq_sync;                        /* times the queue was full and we had to wait */
+	struct fh_dp_tables tables;
 	struct fh_dp_counters ctr[FH_DP_WORKERS_MAX];
 	volatile bool quit;
 };
 
-/* Set up rings, per-worker crypto state and QSBR for n_workers; 0 or -errno. Control lcore,
- * before workers start. */
-int fh_dp_init(struct fh_dp *dp, uint16_t n_workers, unsigned int socket, const struct fh_crypto_engine *eng);
+/* Set up rings, per-worker crypto state, QSBR and the tables for n_workers; 0 or -errno.
+ * Control lcore, before workers start. */
+int fh_dp_init(struct fh_dp *dp, uint16_t n_workers, unsigned int socket, const struct fh_crypto_engine *eng,
+	       const struct fh_dp_limits *lim);
+/* After the workers stopped: runs every deferred free, then frees the tables. */
 void fh_dp_fini(struct fh_dp *dp);
 
-/* Replace the tables (takes ownership of t, allocated with rte_malloc); waits for every worker to
- * pass a quiescent state, then frees the old ones. Control lcore only. */
-void fh_dp_publish(struct fh_dp *dp, struct fh_dp_tables *t);
+/*
+ * Table changes, control lcore only. Each is one entry; nothing else is rebuilt and nothing waits
+ * for the workers (but fh_dp_defer when its queue is full, counted in dq_sync).
+ */
+/* fn(ptr, arg) once every worker has passed a quiescent state. */
+void fh_dp_defer(struct fh_dp *dp, void (*fn)(void *ptr, uint64_t arg), void *ptr, uint64_t arg);
+/* Run the deferred frees whose grace period is over (non-blocking); every control-loop pass. */
+void fh_dp_reclaim(struct fh_dp *dp);
+/* An inbound SA visible to workers by its SPI (sa->owner and sa->tunnel set before). 0 or -errno
+ * (-ENOSPC: limits.sa-pairs reached, -EEXIST). */
+int fh_dp_sa_add(struct fh_dp *dp, struct fh_sa *sa);
+/* No longer found by workers; the caller frees the SA through fh_dp_defer. */
+int fh_dp_sa_del(struct fh_dp *dp, const struct fh_sa *sa);
+/* Replace what workers see of tunnel slot (a copy of *v; NULL: not a tunnel). 0 or -ENOMEM. */
+int fh_dp_tunnel_set(struct fh_dp *dp, uint32_t slot, const struct fh_dp_tunnel *v);
+/* Learn or change a neighbour. 0 or -errno (-ENOSPC: limits.neighbours reached). */
+int fh_dp_neigh_set(struct fh_dp *dp, uint32_t ip, uint16_t port, const struct rte_ether_addr *mac);
+int fh_dp_neigh_del(struct fh_dp *dp, uint32_t ip, uint16_t port);
+uint32_t fh_dp_neigh_count(const struct fh_dp *dp);
+/* Our addresses, replaced whole. 0 or -ENOMEM. */
+int fh_dp_local_set(struct fh_dp *dp, const struct fh_dp_local *l);
 
 /* rte_eal_remote_launch() entry; arg is a struct fh_dp_worker_arg. */
 struct fh_dp_worker_arg {

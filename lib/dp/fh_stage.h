@@ -11,9 +11,9 @@ struct fh_stage {
 	const struct fh_dp_tables *t;
 	struct fh_dp_counters *ctr;
 	uint16_t worker;
-	/* ESP to decrypt, with their SA slots */
+	/* ESP to decrypt, with their SAs */
 	struct rte_mbuf *ei[FH_ESP_BURST_MAX];
-	const struct fh_dp_sa_slot *ei_slot[FH_ESP_BURST_MAX];
+	struct fh_sa *ei_sa[FH_ESP_BURST_MAX];
 	uint16_t n_ei;
 	/* packets to encrypt, with their outbound SAs */
 	struct rte_mbuf *eo[FH_ESP_BURST_MAX];
@@ -26,6 +26,9 @@ struct fh_stage {
 	struct rte_mbuf *punt[FH_DP_BURST_MAX * 2];
 	uint16_t n_punt;
 };
+
+int fh_dp_tables_init(struct fh_dp *dp, unsigned int socket, const struct fh_dp_limits *lim);
+void fh_dp_tables_fini(struct fh_dp *dp);
 
 void fh_stage_esp_queue(struct fh_stage *st, struct rte_mbuf *m);
 void fh_stage_esp_in(struct fh_stage *st);

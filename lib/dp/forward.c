@@ -73,11 +73,15 @@ static void l2_out(struct fh_stage *st, struct rte_mbuf *m, uint16_t pi, uint32_
 	struct rte_ether_hdr *eth;
 
 	if (n == NULL) {
-		/* like a router's first ping: this one is lost, the control lcore ARPs for the next */
-		uintptr_t key = (uintptr_t)pi << 32 | nexthop;
-
-		rte_ring_enqueue(st->dp->resolve, (void *)key);
-		drop(st, m, FH_CTR_DROP_NO_NEIGH);
+		/* the control lcore ARPs and keeps a few packets per neighbour until the reply, as
+		 * Linux does: a new peer's first answer is not lost */
+		m->hash.usr = nexthop;
+		m->port = pi;
+		if (rte_ring_enqueue(st->dp->resolve, m) != 0) {
+			drop(st, m, FH_CTR_DROP_NO_NEIGH);
+			return;
+		}
+		fh_dp_count(st->ctr, FH_CTR_NEIGH_WAIT, 1);
 		return;
 	}
 	eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eth));
@@ -121,7 +125,7 @@ static void route_outer(struct fh_stage *st, struct rte_mbuf *m, uint32_t dst)
 	l2_out(st, m, nh->port, nh->kind == FH_NH_GATEWAY ? nh->gw : dst);
 }
 
-static void tunnel_in(struct fh_stage *st, struct rte_mbuf *m, uint16_t ti);
+static void tunnel_in(struct fh_stage *st, struct rte_mbuf *m, uint32_t ti);
 
 /*
  * RFC 791 fragmentation of an inner packet too big for the tunnel, each fragment into the tunnel
@@ -129,11 +133,11 @@ static void tunnel_in(struct fh_stage *st, struct rte_mbuf *m, uint16_t ti);
  * linear); a packet with options is dropped instead (options would have to be sorted into
  * copied and not copied ones, and nothing sends them).
  */
-static void fragment_into(struct fh_stage *st, struct rte_mbuf *m, uint16_t ti)
+static void fragment_into(struct fh_stage *st, struct rte_mbuf *m, const struct fh_dp_tunnel *tun)
 {
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
 	uint32_t hlen = (uint32_t)(p[0] & 0x0f) * 4, tot = rte_pktmbuf_data_len(m);
-	uint32_t chunk = (st->t->tun[ti].mtu - hlen) & ~7u, off;
+	uint32_t chunk = (tun->mtu - hlen) & ~7u, off, ti = tun->slot;
 	uint16_t fo = rte_be_to_cpu_16(((const struct rte_ipv4_hdr *)p)->fragment_offset);
 	uint16_t base = fo & RTE_IPV4_HDR_OFFSET_MASK;
 	bool more = (fo & RTE_IPV4_HDR_MF_FLAG) != 0;
@@ -168,13 +172,13 @@ static void fragment_into(struct fh_stage *st, struct rte_mbuf *m, uint16_t ti)
 }
 
 /* Put GRE and its delivery header in front (FlexVPN's GRE over IPsec); queue for ESP. */
-static void tunnel_in(struct fh_stage *st, struct rte_mbuf *m, uint16_t ti)
+static void tunnel_in(struct fh_stage *st, struct rte_mbuf *m, uint32_t ti)
 {
-	const struct fh_dp_tunnel *tun = &st->t->tun[ti];
+	const struct fh_dp_tunnel *tun = fh_dp_tunnel_get(st->t, ti);
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
 	uint16_t tot = (uint16_t)rte_pktmbuf_data_len(m);
 
-	if (ti >= st->t->n_tunnels || !tun->up || tun->out == NULL) {
+	if (tun == NULL || !tun->up || tun->out == NULL) {
 		drop(st, m, FH_CTR_DROP_TUNNEL_DOWN);
 		return;
 	}
@@ -185,7 +189,7 @@ static void tunnel_in(struct fh_stage *st, struct rte_mbuf *m, uint16_t ti)
 		if (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG))
 			drop_icmp(st, m, FH_CTR_DROP_MTU, 3, 4, tun->mtu);
 		else
-			fragment_into(st, m, ti);
+			fragment_into(st, m, tun);
 		return;
 	}
 	ttl_dec(ip);
@@ -283,14 +287,19 @@ void fh_stage_forward(struct fh_stage *st, struct rte_mbuf *m)
 }
 
 /* What ESP carried into a tunnel: the GRE delivery packet or the passenger itself. */
-static void esp_in_done(struct fh_stage *st, struct rte_mbuf *m, uint16_t ti)
+static void esp_in_done(struct fh_stage *st, struct rte_mbuf *m, uint32_t ti)
 {
-	const struct fh_dp_tunnel *tun = &st->t->tun[ti];
+	const struct fh_dp_tunnel *tun = fh_dp_tunnel_get(st->t, ti);
 	const uint8_t *ip = rte_pktmbuf_mtod(m, const uint8_t *);
 	struct fh_gre_info g;
 	uint32_t hlen, tot, src, dst;
 
 	fh_dp_count(st->ctr, FH_CTR_ESP_IN, 1);
+	if (tun == NULL) {
+		/* its tunnel went while the packet was in flight */
+		drop(st, m, FH_CTR_DROP_TUNNEL_DOWN);
+		return;
+	}
 	if (tun->mode != FH_TUN_GRE) {
 		fh_stage_forward(st, m);
 		return;
@@ -316,7 +325,7 @@ static void esp_in_done(struct fh_stage *st, struct rte_mbuf *m, uint16_t ti)
 	rte_pktmbuf_adj(m, (uint16_t)(hlen + g.hlen));
 	if (g.proto == FH_GRE_PROTO_NHRP) {
 		fh_dp_count(st->ctr, FH_CTR_PUNT_NHRP, 1);
-		m->port = ti; /* the tunnel it came from */
+		m->hash.fdir.hi = ti; /* the tunnel it came from */
 		fh_stage_punt(st, m, FH_PUNT_NHRP);
 		return;
 	}
@@ -341,22 +350,19 @@ static enum fh_dp_ctr esp_drop_reason(uint8_t why)
 void fh_stage_esp_in(struct fh_stage *st)
 {
 	uint8_t nh[FH_ESP_BURST_MAX], why[FH_ESP_BURST_MAX];
-	uint16_t tun[FH_ESP_BURST_MAX], n = st->n_ei, ok;
-	struct fh_sa *sas[FH_ESP_BURST_MAX];
+	uint16_t n = st->n_ei, ok;
+	struct fh_sa **sas = st->ei_sa;
 
 	if (n == 0)
 		return;
 	st->n_ei = 0;
-	for (uint16_t i = 0; i < n; i++) {
-		sas[i] = st->ei_slot[i]->sa;
-		tun[i] = st->ei_slot[i]->tunnel;
-		st->ei[i]->hash.usr = tun[i]; /* survives the partition below */
-	}
+	for (uint16_t i = 0; i < n; i++)
+		st->ei[i]->hash.usr = sas[i]->tunnel; /* survives the partition below */
 	ok = fh_esp_inbound(st->dp->esp[st->worker], st->ei, sas, n, nh, why);
 	for (uint16_t i = ok; i < n; i++)
 		drop(st, st->ei[i], esp_drop_reason(why[i]));
 	for (uint16_t i = 0; i < ok; i++)
-		esp_in_done(st, st->ei[i], (uint16_t)st->ei[i]->hash.usr);
+		esp_in_done(st, st->ei[i], st->ei[i]->hash.usr);
 }
 
 /* ESP to one of our addresses: find the SA by SPI and queue for decryption. */
@@ -364,18 +370,18 @@ void fh_stage_esp_queue(struct fh_stage *st, struct rte_mbuf *m)
 {
 	const uint8_t *ip = rte_pktmbuf_mtod(m, const uint8_t *);
 	uint32_t off = (uint32_t)(ip[0] & 0x0f) * 4 + (ip[9] == IPPROTO_UDP ? 8 : 0), spi;
-	const struct fh_dp_sa_slot *s;
+	struct fh_sa *sa;
 
 	/* classify checked that the ESP header is there */
 	memcpy(&spi, ip + off, 4);
-	s = fh_dp_sa_find(st->t, rte_be_to_cpu_32(spi));
-	if (s == NULL || spi == 0 || (ip[9] == IPPROTO_UDP) != s->sa->udp_encap) {
+	sa = spi != 0 ? fh_dp_sa_find(st->t, rte_be_to_cpu_32(spi)) : NULL;
+	if (sa == NULL || (ip[9] == IPPROTO_UDP) != sa->udp_encap) {
 		drop(st, m, FH_CTR_DROP_NO_SA);
 		return;
 	}
-	if (s->sa->owner != st->worker) {
+	if (sa->owner != st->worker) {
 		/* the replay window has one writer: its owner decrypts */
-		if (rte_ring_enqueue(st->dp->handoff[s->sa->owner], m) != 0) {
+		if (rte_ring_enqueue(st->dp->handoff[sa->owner], m) != 0) {
 			drop(st, m, FH_CTR_DROP_HANDOFF_FULL);
 			return;
 		}
@@ -383,7 +389,7 @@ void fh_stage_esp_queue(struct fh_stage *st, struct rte_mbuf *m)
 		return;
 	}
 	st->ei[st->n_ei] = m;
-	st->ei_slot[st->n_ei++] = s;
+	st->ei_sa[st->n_ei++] = sa;
 	if (st->n_ei == FH_ESP_BURST_MAX)
 		fh_stage_esp_in(st);
 }

@@ -23,7 +23,8 @@
 /* ESP waiting for its SA's owner: a few bursts from every other worker. */
 #define FH_HANDOFF_RING_SIZE 2048
 
-int fh_dp_init(struct fh_dp *dp, uint16_t n_workers, unsigned int socket, const struct fh_crypto_engine *eng)
+int fh_dp_init(struct fh_dp *dp, uint16_t n_workers, unsigned int socket, const struct fh_crypto_engine *eng,
+	       const struct fh_dp_limits *lim)
 {
 	char name[RTE_RING_NAMESIZE];
 	size_t sz;
@@ -54,10 +55,7 @@ int fh_dp_init(struct fh_dp *dp, uint16_t n_workers, unsigned int socket, const 
 		return -ENOMEM;
 	if (rte_rcu_qsbr_init(dp->qsbr, n_workers) != 0)
 		return -rte_errno;
-	dp->tables = rte_zmalloc_socket("fh_tables", sizeof(*dp->tables), RTE_CACHE_LINE_SIZE, (int)socket);
-	if (dp->tables == NULL)
-		return -ENOMEM;
-	return 0;
+	return fh_dp_tables_init(dp, socket, lim);
 }
 
 void fh_dp_fini(struct fh_dp *dp)
@@ -79,20 +77,9 @@ void fh_dp_fini(struct fh_dp *dp)
 			fh_esp_lcore_fini(dp->esp[w]);
 		rte_free(dp->esp[w]);
 	}
+	fh_dp_tables_fini(dp);
 	rte_free(dp->qsbr);
-	rte_free(dp->tables);
 	memset(dp, 0, sizeof(*dp));
-}
-
-void fh_dp_publish(struct fh_dp *dp, struct fh_dp_tables *t)
-{
-	struct fh_dp_tables *old = dp->tables;
-
-	t->generation = old != NULL ? old->generation + 1 : 1;
-	__atomic_store_n(&dp->tables, t, __ATOMIC_RELEASE);
-	/* Every worker that could hold the old pointer reports quiescent once per loop. */
-	rte_rcu_qsbr_synchronize(dp->qsbr, RTE_QSBR_THRID_INVALID);
-	rte_free(old);
 }
 
 uint64_t fh_dp_counter(const struct fh_dp *dp, enum fh_dp_ctr c)
@@ -215,6 +202,7 @@ int fh_dp_worker_main(void *arg)
 	st->dp = dp;
 	st->worker = w;
 	st->ctr = &dp->ctr[w];
+	st->t = &dp->tables;
 	rte_rcu_qsbr_thread_register(dp->qsbr, w);
 	rte_rcu_qsbr_thread_online(dp->qsbr, w);
 	while (!__atomic_load_n(&dp->quit, __ATOMIC_RELAXED)) {
@@ -222,7 +210,6 @@ int fh_dp_worker_main(void *arg)
 		/* cycles of iterations with work: what packets cost this lcore, idle polls aside */
 		uint64_t t0 = rte_rdtsc();
 
-		st->t = __atomic_load_n(&dp->tables, __ATOMIC_ACQUIRE);
 		for (uint16_t pi = 0; pi < dp->n_ports; pi++) {
 			struct rte_mbuf *pkts[FH_DP_BURST_MAX];
 			uint16_t n = rte_eth_rx_burst(dp->port[pi].port_id, w, pkts, dp->burst);

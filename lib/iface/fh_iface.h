@@ -6,6 +6,13 @@
  * The running interface table: what the config declares (ports, loopbacks, static tunnels,
  * virtual templates) plus Virtual-Access interfaces cloned from a template per peer.
  *
+ * Every interface lives in a slot that never moves while it exists (the slot number is what the
+ * FIB's and the data plane's tunnel tables are indexed by) and has a handle (slot + generation,
+ * fh_handle.h) that outlives config reloads as long as the interface keeps its name; a handle of
+ * a removed interface is recognised as stale. Names are found in O(1). Create and destroy are
+ * O(1); a reload (fh_iface_table_sync) matches old and new interfaces by name before anything
+ * else changes.
+ *
  * Threading: control lcore only. Workers never see this table; they get the tables derived from
  * it (local addresses, and later tunnel -> SA maps) through fh_dp_publish().
  * Errors: functions return -1 with errno set (ENOMEM, ENOENT, EINVAL).
@@ -15,6 +22,7 @@
 #include <stdint.h>
 
 #include "fh_config.h"
+#include "fh_handle.h"
 
 #define FH_IF_VACCESS 4 /* kind of cloned interfaces, beside enum fh_if_kind */
 
@@ -26,6 +34,8 @@ enum fh_if_method {
 };
 
 struct fh_iface {
+	bool used;       /* the slot holds an interface */
+	fh_handle_t handle;
 	char name[FH_NAME_MAX];
 	uint8_t kind;
 	uint32_t unit;
@@ -35,28 +45,45 @@ struct fh_iface {
 	uint8_t method;
 	bool admin_up;
 	bool proto_up;   /* tunnels: SA installed; physical: link; set by their owners */
-	int cfg_idx;     /* into cfg->iface; -1 for Virtual-Access */
-	int template_idx; /* Virtual-Access: the template it was cloned from */
-	int borrow_idx;  /* unnumbered: the interface whose address it shows; -1 otherwise */
+	int cfg_idx;     /* into the current cfg->iface (refreshed at every sync); -1 for Virtual-Access */
+	int template_idx; /* Virtual-Access: the slot of the template it was cloned from */
+	int borrow_idx;  /* unnumbered: the slot of the interface whose address it shows; -1 otherwise */
 	int port;        /* physical: data-plane port index; -1 otherwise */
 };
 
 struct fh_iface_table {
-	struct fh_iface *v;
-	uint32_t n, cap;
+	struct fh_iface *v;    /* by slot; iterate i < n and skip !used */
+	uint32_t n;            /* one past the highest slot ever used */
+	uint32_t cap;          /* slots (limits.interfaces) */
+	uint32_t count;        /* interfaces */
+	struct fh_slots slots;
+	struct fh_map by_name; /* fh_hash_str(name) -> slot */
 	uint32_t next_vaccess; /* IOS numbers Virtual-Access interfaces from 1 */
 };
 
-/* Build from a validated config. Physical interfaces get port indexes in config order. */
-int fh_iface_table_build(struct fh_iface_table *t, const struct fh_config *cfg);
+/* Build from a validated config with room for cap interfaces. Physical interfaces get port
+ * indexes in config order. -1 with errno ENOMEM, or ENOSPC when the config has more than cap. */
+int fh_iface_table_build(struct fh_iface_table *t, const struct fh_config *cfg, uint32_t cap);
 void fh_iface_table_free(struct fh_iface_table *t);
 
-int fh_iface_find(const struct fh_iface_table *t, const char *name);
+/*
+ * A new config: interfaces are matched by name. Those gone from it (or whose kind changed) are
+ * handed to gone(arg, slot) while they still exist, then removed; the others keep slot and handle
+ * and take the new settings; new ones get free slots. Virtual-Access clones stay. 0, or -1 with
+ * errno ENOSPC (more interfaces than slots: nothing changed).
+ */
+int fh_iface_table_sync(struct fh_iface_table *t, const struct fh_config *cfg,
+			void (*gone)(void *arg, int slot), void *arg);
 
-/* Clone Virtual-AccessN from the template at index vt; returns the new index or -1. The clone
- * borrows the template's (unnumbered) address, as IOS does. */
+/* Slot of the interface with this name, or -1. O(1). */
+int fh_iface_find(const struct fh_iface_table *t, const char *name);
+/* Slot of a live handle, or -1 (stale or none). */
+int fh_iface_slot(const struct fh_iface_table *t, fh_handle_t h);
+
+/* Clone Virtual-AccessN from the template in slot vt; returns the new slot or -1 (EINVAL,
+ * ENOSPC). The clone borrows the template's (unnumbered) address, as IOS does. */
 int fh_iface_clone_vaccess(struct fh_iface_table *t, int vt);
-/* Remove a Virtual-Access interface; other indexes above it shift down by one. */
+/* Remove a Virtual-Access interface; no other slot moves. */
 int fh_iface_remove(struct fh_iface_table *t, int idx);
 
 /* Set an address learned at run time (mode-config) on a "negotiated" tunnel; re-resolves

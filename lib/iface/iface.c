@@ -6,72 +6,184 @@
 
 #include "fh_iface.h"
 
-static struct fh_iface *grow(struct fh_iface_table *t)
+/* A new interface in a free slot, zeroed but for its name and handle. */
+static struct fh_iface *add(struct fh_iface_table *t, const char *name)
 {
-	if (t->n == t->cap) {
-		uint32_t cap = t->cap ? t->cap * 2 : 16;
-		struct fh_iface *v = realloc(t->v, cap * sizeof(*v));
+	fh_handle_t h = fh_slots_alloc(&t->slots);
+	uint32_t slot;
+	struct fh_iface *f;
 
-		if (v == NULL) {
-			errno = ENOMEM;
-			return NULL;
-		}
-		t->v = v;
-		t->cap = cap;
+	if (h == FH_HANDLE_NONE)
+		return NULL;
+	slot = fh_handle_slot(h);
+	if (fh_map_put(&t->by_name, fh_hash_str(name), slot) < 0) {
+		fh_slots_free(&t->slots, h);
+		return NULL;
 	}
-	memset(&t->v[t->n], 0, sizeof(t->v[0]));
-	return &t->v[t->n++];
+	f = &t->v[slot];
+	memset(f, 0, sizeof(*f));
+	f->used = true;
+	f->handle = h;
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	f->cfg_idx = f->template_idx = f->borrow_idx = f->port = -1;
+	if (slot >= t->n)
+		t->n = slot + 1;
+	t->count++;
+	return f;
+}
+
+static void drop(struct fh_iface_table *t, int slot)
+{
+	struct fh_iface *f = &t->v[slot];
+
+	fh_map_del(&t->by_name, fh_hash_str(f->name));
+	fh_slots_free(&t->slots, f->handle);
+	memset(f, 0, sizeof(*f));
+	t->count--;
 }
 
 int fh_iface_find(const struct fh_iface_table *t, const char *name)
 {
-	for (uint32_t i = 0; i < t->n; i++)
-		if (strcmp(t->v[i].name, name) == 0)
-			return (int)i;
-	return -1;
+	uint32_t slot;
+
+	/* the 64-bit hash is confirmed by the name itself */
+	if (!fh_map_get(&t->by_name, fh_hash_str(name), &slot) || !t->v[slot].used || strcmp(t->v[slot].name, name) != 0)
+		return -1;
+	return (int)slot;
 }
 
-int fh_iface_table_build(struct fh_iface_table *t, const struct fh_config *cfg)
+int fh_iface_slot(const struct fh_iface_table *t, fh_handle_t h)
 {
-	int port = 0;
+	return (int)fh_slots_get(&t->slots, h);
+}
 
-	memset(t, 0, sizeof(*t));
-	t->next_vaccess = 1;
+/* Settings from the config entry; the address is the config's unless negotiated at run time. */
+static void from_cfg(struct fh_iface *f, const struct fh_cfg_iface *c, int cfg_idx)
+{
+	bool was_negotiated = f->method == FH_IFM_NEGOTIATED && c->ip.present && c->ip.negotiated;
+
+	f->kind = c->kind;
+	f->unit = c->unit;
+	f->cfg_idx = cfg_idx;
+	f->admin_up = !c->shutdown;
+	if (!was_negotiated) {
+		f->has_addr = false;
+		f->addr = 0;
+		f->plen = 0;
+		f->method = FH_IFM_UNSET;
+	}
+	if (c->ip.present && !c->ip.negotiated) {
+		f->has_addr = true;
+		f->addr = c->ip.pfx.addr;
+		f->plen = c->ip.pfx.len;
+		f->method = FH_IFM_MANUAL;
+	}
+	/* loopbacks are up as soon as they exist; others wait for their owner to say so */
+	if (c->kind == FH_IF_LOOPBACK)
+		f->proto_up = f->admin_up;
+}
+
+static int cfg_find(const struct fh_map *names, const struct fh_config *cfg, const char *name)
+{
+	uint32_t i;
+
+	if (!fh_map_get(names, fh_hash_str(name), &i) || strcmp(cfg->iface[i].hdr.name, name) != 0)
+		return -1;
+	return (int)i;
+}
+
+int fh_iface_table_sync(struct fh_iface_table *t, const struct fh_config *cfg,
+			void (*gone)(void *arg, int slot), void *arg)
+{
+	uint32_t fresh = 0, going = 0;
+	int port = 0, rc = -1;
+	struct fh_map names; /* the new config's names: matching stays O(1) per interface */
+
+	if (fh_map_init(&names, cfg->n_iface) < 0)
+		return -1;
+	for (uint32_t i = 0; i < cfg->n_iface; i++)
+		if (fh_map_put(&names, fh_hash_str(cfg->iface[i].hdr.name), i) < 0)
+			goto out;
+	for (uint32_t i = 0; i < cfg->n_iface; i++) {
+		int s = fh_iface_find(t, cfg->iface[i].hdr.name);
+
+		fresh += s < 0 || t->v[s].kind != cfg->iface[i].kind;
+	}
+	for (uint32_t s = 0; s < t->n; s++) {
+		const struct fh_iface *f = &t->v[s];
+		int ci;
+
+		if (!f->used || f->kind == FH_IF_VACCESS)
+			continue;
+		ci = cfg_find(&names, cfg, f->name);
+		going += ci < 0 || cfg->iface[ci].kind != f->kind;
+	}
+	if (t->count - going + fresh > t->cap) {
+		errno = ENOSPC;
+		goto out;
+	}
+	for (uint32_t s = 0; s < t->n; s++) {
+		const struct fh_iface *f = &t->v[s];
+		int ci;
+
+		if (!f->used || f->kind == FH_IF_VACCESS)
+			continue;
+		ci = cfg_find(&names, cfg, f->name);
+		if (ci >= 0 && cfg->iface[ci].kind == f->kind)
+			continue;
+		if (gone != NULL)
+			gone(arg, (int)s);
+		drop(t, (int)s);
+	}
 	for (uint32_t i = 0; i < cfg->n_iface; i++) {
 		const struct fh_cfg_iface *c = &cfg->iface[i];
-		struct fh_iface *f = grow(t);
+		int s = fh_iface_find(t, c->hdr.name);
+		struct fh_iface *f = s >= 0 ? &t->v[s] : add(t, c->hdr.name);
 
-		if (f == NULL) {
-			fh_iface_table_free(t);
-			return -1;
-		}
-		snprintf(f->name, sizeof(f->name), "%s", c->hdr.name);
-		f->kind = c->kind;
-		f->unit = c->unit;
-		f->cfg_idx = (int)i;
-		f->template_idx = -1;
-		f->borrow_idx = -1;
+		if (f == NULL)
+			goto out; /* cannot happen: counted above */
+		from_cfg(f, c, (int)i);
 		f->port = c->kind == FH_IF_PHYSICAL ? port++ : -1;
-		f->admin_up = !c->shutdown;
-		f->method = FH_IFM_UNSET;
-		if (c->ip.present && !c->ip.negotiated) {
-			f->has_addr = true;
-			f->addr = c->ip.pfx.addr;
-			f->plen = c->ip.pfx.len;
-			f->method = FH_IFM_MANUAL;
-		}
-		/* loopbacks are up as soon as they exist; others wait for their owner to say so */
-		f->proto_up = c->kind == FH_IF_LOOPBACK && f->admin_up;
 	}
-	/* config and table indexes coincide here, so the config's resolved indexes carry over */
-	for (uint32_t i = 0; i < cfg->n_iface; i++)
-		t->v[i].borrow_idx = cfg->iface[i].unnumbered[0] != '\0' ? cfg->iface[i].unnumbered_idx : -1;
+	/* borrowed addresses by name, now that every interface has its slot */
+	for (uint32_t i = 0; i < cfg->n_iface; i++) {
+		const struct fh_cfg_iface *c = &cfg->iface[i];
+
+		t->v[fh_iface_find(t, c->hdr.name)].borrow_idx =
+			c->unnumbered[0] != '\0' ? fh_iface_find(t, cfg->iface[c->unnumbered_idx].hdr.name) : -1;
+	}
+	/* clones follow their template's address */
+	for (uint32_t s = 0; s < t->n; s++)
+		if (t->v[s].used && t->v[s].kind == FH_IF_VACCESS && t->v[s].template_idx >= 0)
+			t->v[s].borrow_idx = t->v[t->v[s].template_idx].borrow_idx;
+	rc = 0;
+out:
+	fh_map_fini(&names);
+	return rc;
+}
+
+int fh_iface_table_build(struct fh_iface_table *t, const struct fh_config *cfg, uint32_t cap)
+{
+	memset(t, 0, sizeof(*t));
+	t->next_vaccess = 1;
+	t->cap = cap;
+	t->v = calloc(cap ? cap : 1, sizeof(*t->v));
+	if (t->v == NULL || fh_slots_init(&t->slots, cap) < 0 || fh_map_init(&t->by_name, cfg->n_iface + 16) < 0 ||
+	    fh_iface_table_sync(t, cfg, NULL, NULL) < 0) {
+		int e = errno;
+
+		fh_iface_table_free(t);
+		errno = e ? e : ENOMEM;
+		return -1;
+	}
 	return 0;
 }
 
 void fh_iface_table_free(struct fh_iface_table *t)
 {
 	free(t->v);
+	fh_slots_fini(&t->slots);
+	fh_map_fini(&t->by_name);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -81,6 +193,8 @@ bool fh_iface_addr(const struct fh_iface_table *t, int idx, uint32_t *addr, uint
 	for (int hops = 0; idx >= 0 && (uint32_t)idx < t->n && hops < 4; hops++) {
 		const struct fh_iface *f = &t->v[idx];
 
+		if (!f->used)
+			return false;
 		if (f->has_addr) {
 			*addr = f->addr;
 			*plen = f->plen;
@@ -93,44 +207,39 @@ bool fh_iface_addr(const struct fh_iface_table *t, int idx, uint32_t *addr, uint
 
 int fh_iface_clone_vaccess(struct fh_iface_table *t, int vt)
 {
-	struct fh_iface *f, tmpl;
+	struct fh_iface *f;
+	char name[FH_NAME_MAX];
 
-	if (vt < 0 || (uint32_t)vt >= t->n || t->v[vt].kind != FH_IF_VTEMPLATE) {
+	if (vt < 0 || (uint32_t)vt >= t->n || !t->v[vt].used || t->v[vt].kind != FH_IF_VTEMPLATE) {
 		errno = EINVAL;
 		return -1;
 	}
-	tmpl = t->v[vt]; /* grow() may move the array */
-	f = grow(t);
+	snprintf(name, sizeof(name), "Virtual-Access%u", t->next_vaccess);
+	f = add(t, name);
 	if (f == NULL)
 		return -1;
-	snprintf(f->name, sizeof(f->name), "Virtual-Access%u", t->next_vaccess);
 	f->unit = t->next_vaccess++;
 	f->kind = FH_IF_VACCESS;
-	f->cfg_idx = -1;
 	f->template_idx = vt;
-	f->borrow_idx = tmpl.borrow_idx;
-	f->port = -1;
-	f->admin_up = tmpl.admin_up;
+	f->borrow_idx = t->v[vt].borrow_idx;
+	f->admin_up = t->v[vt].admin_up;
 	f->method = FH_IFM_UNSET;
-	return (int)(t->n - 1);
+	return (int)fh_handle_slot(f->handle);
 }
 
 int fh_iface_remove(struct fh_iface_table *t, int idx)
 {
-	if (idx < 0 || (uint32_t)idx >= t->n || t->v[idx].kind != FH_IF_VACCESS) {
+	if (idx < 0 || (uint32_t)idx >= t->n || !t->v[idx].used || t->v[idx].kind != FH_IF_VACCESS) {
 		errno = EINVAL;
 		return -1;
 	}
-	memmove(&t->v[idx], &t->v[idx + 1], (t->n - (uint32_t)idx - 1) * sizeof(t->v[0]));
-	t->n--;
-	/* Virtual-Access interfaces come after every configured one, so only their own indexes moved,
-	 * and nothing borrows from a Virtual-Access. */
+	drop(t, idx);
 	return 0;
 }
 
 int fh_iface_set_negotiated(struct fh_iface_table *t, int idx, uint32_t addr, uint8_t plen)
 {
-	if (idx < 0 || (uint32_t)idx >= t->n || t->v[idx].kind != FH_IF_TUNNEL) {
+	if (idx < 0 || (uint32_t)idx >= t->n || !t->v[idx].used || t->v[idx].kind != FH_IF_TUNNEL) {
 		errno = EINVAL;
 		return -1;
 	}

@@ -18,7 +18,7 @@ int main(int argc, char **argv)
 
 	snprintf(path, sizeof(path), "%s/config/hub.yaml", root);
 	cfg = fh_config_load_file(path, &errs);
-	if (!fh_check(cfg != NULL && fh_iface_table_build(&t, cfg) == 0, "hub table builds"))
+	if (!fh_check(cfg != NULL && fh_iface_table_build(&t, cfg, 64) == 0, "hub table builds"))
 		return fh_test_done();
 	vt = fh_iface_find(&t, "Virtual-Template1");
 	fh_check(vt >= 0 && fh_iface_addr(&t, vt, &a, &l) && a == 0x0a010101, "Virtual-Template1 shows Loopback1's address");
@@ -37,13 +37,38 @@ int main(int argc, char **argv)
 		 "a clone is removed, the other stays");
 	fh_check(fh_iface_remove(&t, vt) < 0, "configured interfaces are not removed");
 	fh_check(strcmp(t.v[fh_iface_clone_vaccess(&t, vt)].name, "Virtual-Access3") == 0, "numbers are not reused at once");
+	fh_check(fh_iface_find(&t, "Virtual-Access2") == va2, "removing a clone moved no other slot");
+	{
+		/* a reload that drops an interface in the middle: the others keep slot and handle */
+		fh_handle_t h_lo = t.v[fh_iface_find(&t, "Loopback1")].handle, h_vt = t.v[vt].handle, h_gone;
+		int gone_slot = -1, lo = fh_iface_find(&t, "Loopback1");
+		struct fh_config *c2;
+		struct fh_cfg_errs e2 = {0};
+
+		h_gone = t.v[fh_iface_find(&t, "GigabitEthernet2")].handle;
+		c2 = fh_config_load_file(path, &e2);
+		/* the same config with GigabitEthernet2's entry renamed: one goes, one comes */
+		if (c2 != NULL) {
+			int gi = fh_config_iface_find(c2, "GigabitEthernet2");
+
+			snprintf(c2->iface[gi].hdr.name, sizeof(c2->iface[gi].hdr.name), "GigabitEthernet9");
+		}
+		fh_check(c2 != NULL && fh_iface_table_sync(&t, c2, NULL, NULL) == 0, "reload sync");
+		fh_check(fh_iface_slot(&t, h_lo) == lo && fh_iface_slot(&t, h_vt) == vt && fh_iface_find(&t, "Loopback1") == lo,
+			 "kept interfaces keep slot and handle across a reload");
+		gone_slot = fh_iface_find(&t, "GigabitEthernet9");
+		fh_check(fh_iface_slot(&t, h_gone) < 0 && fh_iface_find(&t, "GigabitEthernet2") < 0 && gone_slot >= 0,
+			 "the removed one's handle is stale, the new one has a slot (%d)", gone_slot);
+		fh_check(fh_iface_find(&t, "Virtual-Access2") == va2, "clones survive a reload");
+		fh_config_free(c2);
+	}
 	fh_iface_table_free(&t);
 	fh_config_free(cfg);
 
 	snprintf(path, sizeof(path), "%s/config/spoke1.yaml", root);
 	memset(&errs, 0, sizeof(errs));
 	cfg = fh_config_load_file(path, &errs);
-	if (!fh_check(cfg != NULL && fh_iface_table_build(&t, cfg) == 0, "spoke table builds"))
+	if (!fh_check(cfg != NULL && fh_iface_table_build(&t, cfg, 64) == 0, "spoke table builds"))
 		return fh_test_done();
 	tu = fh_iface_find(&t, "Tunnel0");
 	svt = fh_iface_find(&t, "Virtual-Template1");
