@@ -33,11 +33,10 @@ static int port_index(const struct fh_app *app, uint16_t port_id)
 /* Is addr (network order) one of ours on the interface bound to this port (pi < 0: anywhere)? */
 static bool local_on_port(const struct fh_app *app, int pi, uint32_t addr_be)
 {
-	const struct fh_dp_tables *t = app->dp.tables;
+	const struct fh_dp_local *l = app->dp.tables.local;
 
-	for (uint32_t i = 0; i < t->n_local; i++)
-		if (t->local_addr[i] == addr_be &&
-		    (pi < 0 || t->local_port[i] == (uint16_t)pi || t->local_port[i] == UINT16_MAX))
+	for (uint32_t i = 0; l != NULL && i < l->n; i++)
+		if (l->addr[i] == addr_be && (pi < 0 || l->port[i] == (uint16_t)pi || l->port[i] == UINT16_MAX))
 			return true;
 	return false;
 }
@@ -60,39 +59,70 @@ static bool on_link(const struct fh_app *app, int pi, uint32_t addr)
 	for (uint32_t i = 0; i < app->ifs.n; i++) {
 		const struct fh_iface *f = &app->ifs.v[i];
 
-		if (f->port == pi && f->has_addr && f->plen < 32 && ((addr ^ f->addr) & fh_prefix_mask(f->plen)) == 0 &&
+		if (f->used && f->port == pi && f->has_addr && f->plen < 32 && ((addr ^ f->addr) & fh_prefix_mask(f->plen)) == 0 &&
 		    addr != f->addr)
 			return true;
 	}
 	return false;
 }
 
-/* Remember who has an address on a port's subnet; republish when it is new or moved. */
+/* A packet that waited for ARP goes out now: Ethernet on, to its port through worker 0. */
+static void neigh_send(void *pkt, void *arg)
+{
+	struct fh_app *app = arg;
+	struct rte_mbuf *m = pkt;
+	const struct fh_dp_neigh *n = fh_dp_neigh_find(&app->dp.tables, m->hash.usr, m->port);
+	struct rte_ether_hdr *eth = n != NULL ? (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eth)) : NULL;
+	uint16_t pi = m->port;
+
+	if (eth == NULL) {
+		app->cc[FH_CC_REPLY_DROPPED]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	eth->dst_addr = n->mac;
+	eth->src_addr = app->dp.port[pi].mac;
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	m->port = app->dp.port[pi].port_id;
+	send_reply(app, m, FH_TX_FRAME, FH_CC_NEIGH_FLUSHED);
+}
+
+static void neigh_drop(void *pkt, void *arg)
+{
+	struct fh_app *app = arg;
+
+	app->cc[FH_CC_NEIGH_TIMEOUT]++;
+	rte_pktmbuf_free(pkt);
+}
+
+static uint64_t neigh_key(int pi, uint32_t ip)
+{
+	return (uint64_t)(uint16_t)pi << 32 | ip;
+}
+
+/* Remember who has an address on a port's subnet (one entry of the workers' hash), and send what
+ * waited for it. */
 static void neigh_learn(struct fh_app *app, int pi, uint32_t ip, const struct rte_ether_addr *mac)
 {
-	uint32_t i;
+	const struct fh_dp_neigh *n;
+	int rc;
 
-	if (!on_link(app, pi, ip) || rte_is_zero_ether_addr(mac) || rte_is_multicast_ether_addr(mac))
-		return;
-	for (i = 0; i < app->n_static_neigh; i++)
-		if (app->neigh[i].ip == ip)
-			return; /* static entries win */
-	for (i = 0; i < app->n_neigh; i++)
-		if (app->neigh[i].ip == ip && app->neigh[i].port == (uint16_t)pi) {
-			if (rte_is_same_ether_addr(&app->neigh[i].mac, mac))
-				return;
-			break;
+	if (!on_link(app, pi, ip) || rte_is_zero_ether_addr(mac) || rte_is_multicast_ether_addr(mac) ||
+	    fh_map_get(&app->static_neigh, neigh_key(pi, ip), NULL))
+		return; /* static entries win */
+	n = fh_dp_neigh_find(&app->dp.tables, ip, (uint16_t)pi);
+	if (n == NULL || !rte_is_same_ether_addr(&n->mac, mac)) {
+		rc = fh_dp_neigh_set(&app->dp, ip, (uint16_t)pi, mac);
+		if (rc < 0) {
+			/* full: known entries stay until restart */
+			app->cc[FH_CC_NEIGH_FULL]++;
+			fh_log(FH_LOG_ERR, "arp", "%u.%u.%u.%u not learned: limits.neighbours (%u) reached", ip >> 24,
+			       (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff, app->lim.dp.neighbours);
+			return;
 		}
-	if (i == app->n_neigh) {
-		if (app->n_neigh == FH_NEIGH_MAX)
-			return; /* full: entries stay until restart; counted as ignored */
-		app->n_neigh++;
+		app->cc[FH_CC_ARP_LEARNED]++;
 	}
-	app->neigh[i].ip = ip;
-	app->neigh[i].port = (uint16_t)pi;
-	app->neigh[i].mac = *mac;
-	app->cc[FH_CC_ARP_LEARNED]++;
-	fh_publish_neigh(app);
+	fh_nwait_resolved(app->nwait, neigh_key(pi, ip), neigh_send, app);
 }
 
 static void handle_arp(struct fh_app *app, struct rte_mbuf *m, int pi)
@@ -203,7 +233,7 @@ static void handle_icmp_err(struct fh_app *app, struct rte_mbuf *orig)
 		return;
 	}
 	/* from the address of the interface facing the sender */
-	nh = fh_fib_lookup(app->dp.tables->fib, osrc);
+	nh = fh_fib_lookup(app->dp.tables.fib, osrc);
 	if (nh != NULL && nh->if_idx >= 0)
 		fh_iface_addr(&app->ifs, nh->if_idx, &src, &len8);
 	m = src != 0 ? rte_pktmbuf_alloc(app->pool) : NULL;
@@ -289,50 +319,75 @@ static void handle_punts(struct fh_app *app, unsigned int *n_out)
 static uint32_t port_addr(const struct fh_app *app, int pi)
 {
 	for (uint32_t i = 0; i < app->ifs.n; i++)
-		if (app->ifs.v[i].port == pi && app->ifs.v[i].has_addr)
+		if (app->ifs.v[i].used && app->ifs.v[i].port == pi && app->ifs.v[i].has_addr)
 			return app->ifs.v[i].addr;
 	return 0;
 }
 
-/* ARP requests for next hops the workers could not resolve, at most one per address per second. */
+static void arp_request(struct fh_app *app, int pi, uint32_t ip)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(app->pool);
+	struct rte_ether_hdr *eth;
+	struct rte_arp_hdr *arp;
+
+	if (m == NULL)
+		return;
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, sizeof(*eth) + sizeof(*arp));
+	arp = (struct rte_arp_hdr *)(eth + 1);
+	memset(&eth->dst_addr, 0xff, sizeof(eth->dst_addr));
+	eth->src_addr = app->dp.port[pi].mac;
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
+	arp->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
+	arp->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	arp->arp_hlen = 6;
+	arp->arp_plen = 4;
+	arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REQUEST);
+	arp->arp_data.arp_sha = app->dp.port[pi].mac;
+	arp->arp_data.arp_sip = rte_cpu_to_be_32(port_addr(app, pi));
+	memset(&arp->arp_data.arp_tha, 0, sizeof(arp->arp_data.arp_tha));
+	arp->arp_data.arp_tip = rte_cpu_to_be_32(ip);
+	m->port = app->dp.port[pi].port_id;
+	send_reply(app, m, FH_TX_FRAME, FH_CC_ARP_REQUESTS);
+}
+
+static void arp_again(uint64_t key, void *arg)
+{
+	arp_request(arg, (int)(key >> 32), (uint32_t)key);
+}
+
+/*
+ * Packets the workers could not address (their next hop's MAC unknown): kept a few per
+ * neighbour while we ask, once a second up to three times (lib/neigh), then sent or dropped.
+ */
 static void handle_resolve(struct fh_app *app)
 {
-	void *keys[32];
-	unsigned int n = rte_ring_dequeue_burst(app->dp.resolve, keys, 32, NULL);
-	uint64_t now = rte_get_timer_cycles(), hz = rte_get_timer_hz();
+	struct rte_mbuf *m[32];
+	unsigned int n = rte_ring_dequeue_burst(app->dp.resolve, (void **)m, 32, NULL);
 
 	for (unsigned int i = 0; i < n; i++) {
-		uintptr_t k = (uintptr_t)keys[i];
-		int pi = (int)(k >> 32);
-		uint32_t ip = (uint32_t)k, slot = ip % FH_NEIGH_MAX;
-		struct rte_mbuf *m;
-		struct rte_ether_hdr *eth;
-		struct rte_arp_hdr *arp;
+		int pi = m[i]->port;
+		uint32_t ip = m[i]->hash.usr;
+		bool ask = false;
 
-		if (pi >= app->dp.n_ports || (app->asked_ip[slot] == ip && now - app->neigh_asked[slot] < hz))
+		if (pi >= app->dp.n_ports) {
+			rte_pktmbuf_free(m[i]);
 			continue;
-		app->asked_ip[slot] = ip;
-		app->neigh_asked[slot] = now;
-		m = rte_pktmbuf_alloc(app->pool);
-		if (m == NULL)
+		}
+		/* learned while the packet was on its way here */
+		if (fh_dp_neigh_find(&app->dp.tables, ip, (uint16_t)pi) != NULL) {
+			neigh_send(m[i], app);
 			continue;
-		eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, sizeof(*eth) + sizeof(*arp));
-		arp = (struct rte_arp_hdr *)(eth + 1);
-		memset(&eth->dst_addr, 0xff, sizeof(eth->dst_addr));
-		eth->src_addr = app->dp.port[pi].mac;
-		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
-		arp->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
-		arp->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-		arp->arp_hlen = 6;
-		arp->arp_plen = 4;
-		arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REQUEST);
-		arp->arp_data.arp_sha = app->dp.port[pi].mac;
-		arp->arp_data.arp_sip = rte_cpu_to_be_32(port_addr(app, pi));
-		memset(&arp->arp_data.arp_tha, 0, sizeof(arp->arp_data.arp_tha));
-		arp->arp_data.arp_tip = rte_cpu_to_be_32(ip);
-		m->port = app->dp.port[pi].port_id;
-		send_reply(app, m, FH_TX_FRAME, FH_CC_ARP_REQUESTS);
+		}
+		if (fh_nwait_add(app->nwait, neigh_key(pi, ip), m[i], fh_now_ms(), &ask) == 0) {
+			app->cc[FH_CC_NEIGH_QUEUED]++;
+		} else {
+			app->cc[FH_CC_NEIGH_OVERFLOW]++;
+			rte_pktmbuf_free(m[i]);
+		}
+		if (ask)
+			arp_request(app, pi, ip);
 	}
+	fh_nwait_tick(app->nwait, fh_now_ms(), arp_again, neigh_drop, app);
 }
 
 /* Which parts of a config need a restart to change: the ports and the lcore layout. */
@@ -372,7 +427,6 @@ int fh_control_reload(struct fh_app *app)
 {
 	struct fh_cfg_errs *errs = calloc(1, sizeof(*errs));
 	struct fh_config *cfg;
-	struct fh_iface_table ifs;
 	char why[128];
 
 	if (errs == NULL)
@@ -397,22 +451,25 @@ int fh_control_reload(struct fh_app *app)
 		app->cc[FH_CC_RELOAD_FAILED]++;
 		return -1;
 	}
-	if (fh_iface_table_build(&ifs, cfg) < 0) {
-		fh_config_free(cfg);
-		app->cc[FH_CC_RELOAD_FAILED]++;
-		return -1;
-	}
-	fh_iface_table_free(&app->ifs);
-	app->ifs = ifs;
 	{
-		/* the old config is the one the live SAs' entries were copied from: keep it until the
-		 * tables built from the new one are published */
+		/* the old config is the one the engine and the pairs' entries were read from: it goes
+		 * once everything refers to the new one. Order: interfaces matched by name (those gone
+		 * take their SAs with them), then IKE (SAs of removed tunnels deleted, the others keep
+		 * their tunnel), then the tables, one entry at a time. */
 		struct fh_config *old = app->cfg;
 
 		app->cfg = cfg;
+		if (fh_iface_table_sync(&app->ifs, cfg, fh_tables_gone, app) < 0) {
+			app->cfg = old;
+			fh_log(FH_LOG_ERR, "config", "reload of %s refused: more interfaces than limits.interfaces (%u)",
+			       app->cfg_path, app->lim.interfaces);
+			fh_config_free(cfg);
+			app->cc[FH_CC_RELOAD_FAILED]++;
+			return -1;
+		}
 		fh_ike_glue_reload(app);
-		if (fh_publish_tables(app) < 0)
-			fh_log(FH_LOG_ERR, "config", "reload: cannot publish the new tables");
+		if (fh_tables_reload(app) < 0)
+			fh_log(FH_LOG_ERR, "config", "reload: some static SAs could not be installed");
 		fh_config_free(old);
 	}
 	fh_debug_all_off();
@@ -421,40 +478,6 @@ int fh_control_reload(struct fh_app *app)
 	app->cc[FH_CC_RELOAD_OK]++;
 	fh_log(FH_LOG_INFO, "config", "reloaded %s", app->cfg_path);
 	return 0;
-}
-
-/* SA lifetimes: time is aged here; volume was marked by the workers. Each event logged once. */
-static void sa_lifetimes(struct fh_app *app)
-{
-	uint64_t now = rte_get_timer_cycles(), hz = rte_get_timer_hz();
-
-	if (now - app->last_aging < hz)
-		return;
-	app->last_aging = now;
-	for (uint32_t i = 0; i < app->n_sas; i++) {
-		struct fh_app_sa *p = &app->sas[i];
-		struct fh_sa *sas[2] = {p->in, p->out};
-
-		for (int d = 0; d < 2; d++) {
-			struct fh_sa *sa = sas[d];
-
-			if (sa == NULL)
-				continue;
-			fh_sa_age(sa, now, hz);
-			if (sa->soft_expired && !p->soft_told[d]) {
-				p->soft_told[d] = true;
-				app->cc[FH_CC_SA_SOFT_EXPIRED]++;
-				fh_log(FH_LOG_WARN, "crypto ipsec", "%s SA 0x%08x on %s reached its soft lifetime: rekey needed",
-				       d == 0 ? "inbound" : "outbound", sa->spi, p->cfg.interface);
-			}
-			if (sa->hard_expired && !p->hard_told[d]) {
-				p->hard_told[d] = true;
-				app->cc[FH_CC_SA_HARD_EXPIRED]++;
-				fh_log(FH_LOG_ERR, "crypto ipsec", "%s SA 0x%08x on %s reached its hard lifetime: traffic dropped",
-				       d == 0 ? "inbound" : "outbound", sa->spi, p->cfg.interface);
-			}
-		}
-	}
 }
 
 /* Packets are counted on the workers; this says so in the log, at most once per window. */
@@ -468,7 +491,7 @@ static void report_drops(struct fh_app *app)
 	for (int c = FH_CTR_DROP_RUNT; c < FH_CTR_MAX; c++) {
 		uint64_t v = fh_dp_counter(&app->dp, c);
 
-		if (c == FH_CTR_HANDOFF || c == FH_CTR_FRAGMENTED)
+		if (c == FH_CTR_HANDOFF || c == FH_CTR_FRAGMENTED || c == FH_CTR_NEIGH_WAIT)
 			continue; /* work done, not drops */
 
 		if (v > app->drops_reported[c])
@@ -485,7 +508,8 @@ void fh_control_loop(struct fh_app *app)
 
 		handle_punts(app, &n);
 		handle_resolve(app);
-		sa_lifetimes(app);
+		fh_sa_lifetimes(app);
+		fh_dp_reclaim(&app->dp);
 		fh_ike_tick(app->ike, fh_now_ms());
 		fh_ctl_poll(&app->ctl, n != 0 ? 0 : CTL_POLL_MS, fh_commands, app);
 		if (fh_reload) {

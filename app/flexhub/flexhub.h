@@ -16,25 +16,17 @@
 #include "fh_dp.h"
 #include "fh_iface.h"
 #include "fh_ike.h"
+#include "fh_neigh.h"
+#include "fh_sadb.h"
 #include "fh_log.h"
 
-/* Interfaces the daemon tracks (configured plus cloned). */
-#define FH_IFACES_MAX 4096
-/* Neighbours learned by ARP; half the data-plane slots keeps its open addressing short. */
-#define FH_NEIGH_MAX (FH_DP_NEIGH_SLOTS / 2)
-
-/* A manually keyed SA pair and the config it came from. */
-struct fh_app_sa {
-	struct fh_cfg_static_sa cfg;
-	uint32_t src, dst;
-	struct fh_sa *in, *out;
+/* What the daemon keeps beside a pair in the SA database (fh_sadb_pair.user). */
+struct fh_app_pair {
+	uint32_t replay_window;
 	bool soft_told[2], hard_told[2]; /* lifetime events logged, per direction */
-	bool ike;                        /* negotiated by IKEv2 (cfg holds what show needs) */
-	bool standby;                    /* rekeyed pair not yet used outbound (see fh_ike.h) */
+	bool aged;                       /* on the static list aged once a second */
+	struct fh_cfg_static_sa *cfg;    /* a manually keyed pair: a copy of its config entry */
 };
-
-/* SA objects out of the tables, destroyed after the next publication's grace period. */
-#define FH_DEAD_MAX 256
 
 /* Counters of the control lcore (single writer, read by show commands on the same lcore). */
 enum fh_ctl_ctr {
@@ -56,13 +48,29 @@ enum fh_ctl_ctr {
 	FH_CC_RELOAD_FAILED,
 	FH_CC_IKE_SENT,
 	FH_CC_NATT_KEEPALIVE,
+	FH_CC_NEIGH_QUEUED,       /* packets that waited for ARP */
+	FH_CC_NEIGH_FLUSHED,      /* ... and were sent when it came */
+	FH_CC_NEIGH_OVERFLOW,     /* dropped: that neighbour's queue was full (limits.neighbour-queue) */
+	FH_CC_NEIGH_TIMEOUT,      /* dropped: the neighbour never answered */
+	FH_CC_NEIGH_FULL,         /* neighbours not learned: limits.neighbours reached */
+	FH_CC_SA_LIMIT,           /* SA pairs refused: limits.sa-pairs reached */
+	FH_CC_ROUTE_LIMIT,        /* routes refused: limits.routes / next-hops / lpm-tbl8-groups */
 	FH_CC_MAX,
+};
+
+/* Sizes of the run-time tables (the config's limits block). */
+struct fh_app_limits {
+	struct fh_dp_limits dp;
+	uint32_t interfaces;
+	uint32_t neigh_queue;      /* packets per unresolved neighbour */
+	uint32_t neigh_pending;    /* neighbours being resolved at once */
 };
 
 struct fh_app {
 	char cfg_path[1024];
 	char ctl_path[256];
 	struct fh_config *cfg;
+	struct fh_app_limits lim;
 	struct fh_iface_table ifs;
 	struct fh_dp dp;
 	struct rte_mempool *pool;
@@ -72,25 +80,15 @@ struct fh_app {
 	uint64_t drops_reported[FH_CTR_MAX];
 	time_t started;
 	time_t last_report;
-	struct fh_app_sa *sas;
-	uint32_t n_sas;
-	struct fh_app_sa *retired; /* replaced SAs, destroyed after the next publication */
-	uint32_t n_retired;
-	int tun_of_if[FH_IFACES_MAX]; /* interface index -> data-plane tunnel index */
-	uint32_t fib_generation;
-	struct fh_dp_neigh neigh[FH_NEIGH_MAX];
-	uint32_t n_neigh;
-	uint32_t n_static_neigh; /* the first entries, from the config's ip arp */
-	uint64_t neigh_asked[FH_NEIGH_MAX]; /* rate limit of ARP requests, by cache slot order */
-	uint32_t asked_ip[FH_NEIGH_MAX];
+	struct fh_sadb *sadb;
+	fh_handle_t *statics;      /* pairs from crypto ipsec static-sa, in config order */
+	uint32_t n_statics;
+	struct fh_map static_neigh; /* ip arp entries (port << 32 | ip): learning never overrides them */
+	struct fh_nwait *nwait;    /* packets waiting for ARP */
 	uint64_t last_aging;      /* timer cycles of the last SA lifetime pass */
 	uint64_t icmp_err_window; /* timer cycles when the current second began */
 	uint32_t icmp_err_sent;
 	struct fh_ike *ike;
-	struct fh_app_sa *ike_sas; /* child SA pairs IKEv2 installed, oldest first */
-	uint32_t n_ike_sas, cap_ike_sas;
-	struct fh_sa **dead;
-	uint32_t n_dead;
 	int eal_argc;
 	char **eal_argv;      /* the strings given to EAL, ours to free */
 	char **eal_argv_list; /* the array EAL was given (it permutes it) */
@@ -110,20 +108,35 @@ bool fh_port_link_up(const struct fh_app *app, int port_idx);
 void fh_control_loop(struct fh_app *app);
 int fh_control_reload(struct fh_app *app);
 
-/* tables.c */
-int fh_publish_tables(struct fh_app *app);
-int fh_publish_neigh(struct fh_app *app);
-bool fh_static_sa_same(const struct fh_cfg_static_sa *a, const struct fh_cfg_static_sa *b);
-
+/* tables.c: interfaces, addresses, routes and neighbours from the config, kept in step with it */
+int fh_tables_start(struct fh_app *app);
+/* After a reload's interface sync: everything derived from the config, one entry at a time. */
+int fh_tables_reload(struct fh_app *app);
+void fh_tables_gone(void *app, int slot); /* fh_iface_table_sync's callback */
+void fh_tunnel_refresh(struct fh_app *app, int slot);
 uint32_t fh_tunnel_source(const struct fh_app *app, const struct fh_cfg_iface *c);
+void fh_limits_from_config(const struct fh_config *cfg, struct fh_app_limits *l);
+
+/* sa.c: the SA database and the data plane's view of it */
+int fh_sa_glue_start(struct fh_app *app);
+void fh_sa_glue_free(struct fh_app *app);
+/* Install a pair into a tunnel (state ACTIVE or STANDBY); takes the SA objects (destroyed on
+ * failure). NULL with errno ENOSPC (limits.sa-pairs), EEXIST (SPI in use), EINVAL. */
+struct fh_sadb_pair *fh_sa_install(struct fh_app *app, fh_handle_t tunnel, struct fh_sa *in, struct fh_sa *out,
+				   uint8_t origin, enum fh_sadb_state state, struct fh_app_pair *user);
+/* Out of the data plane now, freed after the grace period. */
+void fh_sa_retire(struct fh_app *app, struct fh_sadb_pair *p);
+void fh_sa_set_state(struct fh_app *app, struct fh_sadb_pair *p, enum fh_sadb_state st);
+/* Crypto ipsec static-sa entries after a config change: unchanged pairs go on untouched. */
+int fh_static_sas_sync(struct fh_app *app);
+bool fh_static_sa_same(const struct fh_cfg_static_sa *a, const struct fh_cfg_static_sa *b);
+void fh_sa_lifetimes(struct fh_app *app);
 
 /* ike.c */
 uint64_t fh_now_ms(void);
 int fh_ike_glue_start(struct fh_app *app);
 void fh_ike_glue_stop(struct fh_app *app);
-void fh_ike_glue_free(struct fh_app *app);
 void fh_ike_glue_reload(struct fh_app *app);
-void fh_ike_reap(struct fh_app *app);
 void fh_ike_punt(struct fh_app *app, struct rte_mbuf *m);
 
 /* show.c */

@@ -5,6 +5,8 @@
  * IKEv2 negotiates them. The newest pair of a tunnel carries its outbound traffic; every pair
  * still alive decrypts, so a rekey loses nothing (make-before-break).
  */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_cycles.h>
@@ -89,97 +91,75 @@ static struct fh_sa *make_sa(const struct fh_app *app, const struct fh_ike_child
 	return fh_sa_create(&p, eng);
 }
 
+/* The handle of the tunnel the engine means. */
+static fh_handle_t tunnel_handle(const struct fh_app *app, int cfg_idx)
+{
+	int slot = cfg_idx >= 0 && (uint32_t)cfg_idx < app->cfg->n_iface
+			   ? fh_iface_find(&app->ifs, app->cfg->iface[cfg_idx].hdr.name)
+			   : -1;
+
+	return slot >= 0 ? app->ifs.v[slot].handle : FH_HANDLE_NONE;
+}
+
 static int child_up(void *ctx, const struct fh_ike_child_sa *c)
 {
 	struct fh_app *app = ctx;
-	struct fh_app_sa *s;
+	fh_handle_t tun = tunnel_handle(app, c->tunnel);
+	struct fh_app_pair *u;
+	struct fh_sadb_pair *p;
+	struct fh_sa *in, *out;
 
-	if (c->tunnel < 0 || (uint32_t)c->tunnel >= app->cfg->n_iface)
+	if (tun == FH_HANDLE_NONE)
 		return -1;
-	if (app->n_ike_sas == app->cap_ike_sas) {
-		uint32_t cap = app->cap_ike_sas ? app->cap_ike_sas * 2 : 16;
-		struct fh_app_sa *v = realloc(app->ike_sas, cap * sizeof(*v));
-
-		if (v == NULL)
-			return -1;
-		app->ike_sas = v;
-		app->cap_ike_sas = cap;
-	}
-	s = &app->ike_sas[app->n_ike_sas];
-	memset(s, 0, sizeof(*s));
-	s->in = make_sa(app, c, FH_SA_IN);
-	s->out = make_sa(app, c, FH_SA_OUT);
-	if (s->in == NULL || s->out == NULL) {
-		fh_sa_destroy(s->in);
-		fh_sa_destroy(s->out);
+	u = calloc(1, sizeof(*u));
+	in = make_sa(app, c, FH_SA_IN);
+	out = make_sa(app, c, FH_SA_OUT);
+	if (u == NULL || in == NULL || out == NULL) {
+		free(u);
+		fh_sa_destroy(in);
+		fh_sa_destroy(out);
 		return -1;
 	}
-	snprintf(s->cfg.hdr.name, sizeof(s->cfg.hdr.name), "ikev2 tunnel-id %u", c->ike_id);
-	snprintf(s->cfg.interface, sizeof(s->cfg.interface), "%s", app->cfg->iface[c->tunnel].hdr.name);
-	s->cfg.if_idx = c->tunnel;
-	s->cfg.spi_in = c->spi_in;
-	s->cfg.spi_out = c->spi_out;
-	s->cfg.encr = c->encr;
-	s->cfg.integ = c->integ;
-	s->cfg.mode = c->transport ? FH_ESP_TRANSPORT : FH_ESP_TUNNEL;
-	s->cfg.esn = c->esn;
-	s->cfg.udp_encap = c->udp_encap;
-	s->cfg.replay_window = c->replay_window;
-	s->src = c->local.ip;
-	s->dst = c->remote.ip;
-	s->ike = true;
-	s->standby = c->standby;
-	app->n_ike_sas++;
-	if (fh_publish_tables(app) < 0)
-		fh_log(FH_LOG_ERR, "crypto ipsec", "cannot publish tables with child SA 0x%08x", c->spi_in);
+	u->replay_window = c->replay_window;
+	p = fh_sa_install(app, tun, in, out, FH_SADB_IKE, c->standby ? FH_SADB_STANDBY : FH_SADB_ACTIVE, u);
+	if (p == NULL) {
+		fh_log(FH_LOG_ERR, "crypto ipsec", "child SA 0x%08x: not installed (%s)", c->spi_in, strerror(errno));
+		return -1;
+	}
+	p->ike_id = c->ike_id;
 	return 0;
 }
 
-/* The old pair of a rekey is gone: the pairs waiting on standby carry the tunnel now. */
-static void promote_standby(struct fh_app *app, int tunnel)
+/* The installed pair with these SPIs, or NULL. O(1). */
+static struct fh_sadb_pair *find_pair(struct fh_app *app, uint32_t spi_in, uint32_t spi_out)
 {
-	for (uint32_t i = 0; i < app->n_ike_sas; i++)
-		if (app->ike_sas[i].cfg.if_idx == tunnel && !app->ike_sas[i].standby)
-			return;
-	for (uint32_t i = 0; i < app->n_ike_sas; i++)
-		if (app->ike_sas[i].cfg.if_idx == tunnel)
-			app->ike_sas[i].standby = false;
-}
+	struct fh_sadb_pair *p = fh_sadb_find_spi(app->sadb, spi_in);
 
-/* The installed pair with these SPIs, or NULL. */
-static struct fh_app_sa *find_pair(struct fh_app *app, uint32_t spi_in, uint32_t spi_out)
-{
-	for (uint32_t i = 0; i < app->n_ike_sas; i++)
-		if (app->ike_sas[i].cfg.spi_in == spi_in && app->ike_sas[i].cfg.spi_out == spi_out)
-			return &app->ike_sas[i];
-	return NULL;
+	return p != NULL && p->spi_out == spi_out && p->origin == FH_SADB_IKE ? p : NULL;
 }
 
 static void child_down(void *ctx, int tunnel, uint32_t spi_in, uint32_t spi_out)
 {
 	struct fh_app *app = ctx;
-	struct fh_app_sa *s = find_pair(app, spi_in, spi_out);
+	struct fh_sadb_pair *p = find_pair(app, spi_in, spi_out), *q;
+	fh_handle_t tun;
 
-	if (s == NULL)
+	(void)tunnel;
+	if (p == NULL)
 		return;
-	/* out of the tables first; the objects go after the publication's grace period (when
-	 * publications keep failing for lack of memory, they stay allocated rather than risk
-	 * a worker still reading them) */
-	if (app->n_dead + 2 <= FH_DEAD_MAX) {
-		app->dead[app->n_dead++] = s->in;
-		app->dead[app->n_dead++] = s->out;
-	} else {
-		fh_log(FH_LOG_ERR, "crypto ipsec", "child SA 0x%08x: too many SAs awaiting release; kept", spi_in);
-	}
-	memmove(s, s + 1, (size_t)(app->ike_sas + app->n_ike_sas - (s + 1)) * sizeof(*s));
-	app->n_ike_sas--;
-	promote_standby(app, tunnel);
-	fh_publish_tables(app);
+	tun = p->tunnel;
+	fh_sa_retire(app, p);
+	/* the old pair of a rekey is gone: the pairs waiting on standby carry the tunnel now */
+	if (fh_sadb_outbound(app->sadb, tun) != NULL && fh_sadb_outbound(app->sadb, tun)->state == FH_SADB_ACTIVE)
+		return;
+	for (q = fh_sadb_tunnel_first(app->sadb, tun); q != NULL; q = fh_sadb_tunnel_next(app->sadb, q))
+		if (q->state == FH_SADB_STANDBY)
+			fh_sa_set_state(app, q, FH_SADB_ACTIVE);
 }
 
 static bool child_counts(void *ctx, uint32_t spi_in, uint32_t spi_out, struct fh_ike_child_counts *n)
 {
-	const struct fh_app_sa *s = find_pair(ctx, spi_in, spi_out);
+	const struct fh_sadb_pair *s = find_pair(ctx, spi_in, spi_out);
 
 	if (s == NULL)
 		return false;
@@ -196,7 +176,7 @@ static bool child_counts(void *ctx, uint32_t spi_in, uint32_t spi_out, struct fh
 static void child_peer(void *ctx, uint32_t spi_in, uint32_t spi_out, const struct fh_ike_addr *l,
 		       const struct fh_ike_addr *r)
 {
-	struct fh_app_sa *s = find_pair(ctx, spi_in, spi_out);
+	struct fh_sadb_pair *s = find_pair(ctx, spi_in, spi_out);
 
 	if (s == NULL)
 		return;
@@ -211,9 +191,9 @@ static void child_peer(void *ctx, uint32_t spi_in, uint32_t spi_out, const struc
 static uint32_t tunnel_src(void *ctx, int tunnel)
 {
 	struct fh_app *app = ctx;
-	int ii = fh_iface_find(&app->ifs, app->cfg->iface[tunnel].hdr.name);
+	int slot = fh_iface_slot(&app->ifs, tunnel_handle(app, tunnel));
 
-	if (ii < 0 || !app->ifs.v[ii].admin_up)
+	if (slot < 0 || !app->ifs.v[slot].admin_up)
 		return 0;
 	return fh_tunnel_source(app, &app->cfg->iface[tunnel]);
 }
@@ -226,8 +206,7 @@ static const struct fh_ike_ops ike_ops = {
 
 int fh_ike_glue_start(struct fh_app *app)
 {
-	app->dead = calloc(FH_DEAD_MAX, sizeof(*app->dead));
-	app->ike = app->dead != NULL ? fh_ike_new(app->cfg, &ike_ops, app) : NULL;
+	app->ike = fh_ike_new(app->cfg, &ike_ops, app);
 	return app->ike != NULL ? 0 : -1;
 }
 
@@ -237,34 +216,10 @@ void fh_ike_glue_stop(struct fh_app *app)
 	app->ike = NULL;
 }
 
-/* Destroy the SA objects of pairs that left the tables (after a publication). */
-void fh_ike_reap(struct fh_app *app)
-{
-	for (uint32_t i = 0; i < app->n_dead; i++)
-		fh_sa_destroy(app->dead[i]);
-	app->n_dead = 0;
-}
-
-void fh_ike_glue_free(struct fh_app *app)
-{
-	for (uint32_t i = 0; i < app->n_ike_sas; i++) {
-		fh_sa_destroy(app->ike_sas[i].in);
-		fh_sa_destroy(app->ike_sas[i].out);
-	}
-	free(app->ike_sas);
-	app->ike_sas = NULL;
-	app->n_ike_sas = 0;
-	fh_ike_reap(app);
-	free(app->dead);
-	app->dead = NULL;
-}
-
-/* A reload renumbers interfaces: pairs follow their tunnel by name. */
+/* A new config: the engine deletes the IKE SAs whose tunnel went; the rest keep their tunnel. */
 void fh_ike_glue_reload(struct fh_app *app)
 {
 	fh_ike_set_config(app->ike, app->cfg, fh_now_ms());
-	for (uint32_t i = 0; i < app->n_ike_sas; i++)
-		app->ike_sas[i].cfg.if_idx = fh_config_iface_find(app->cfg, app->ike_sas[i].cfg.interface);
 }
 
 /* A punted IKE datagram: Ethernet, IPv4 (checked by the worker), UDP 500 or 4500. */

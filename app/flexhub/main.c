@@ -3,6 +3,7 @@
  * flexhub: load and check the config, start DPDK on the ports it names, launch one worker per
  * worker lcore and run the control plane on the main lcore until SIGINT/SIGTERM. SIGHUP reloads.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,10 +86,12 @@ static int start(struct fh_app *app, int extra_argc, char **extra_argv)
 		       app->cfg->dataplane.mbufs, rte_strerror(rte_errno));
 		return -1;
 	}
+	fh_limits_from_config(app->cfg, &app->lim);
 	rc = fh_dp_init(&app->dp, (uint16_t)app->cfg->dataplane.workers, rte_socket_id(),
-			fh_crypto_engine_get(fh_engine_name(app->cfg->dataplane.crypto_engine)));
+			fh_crypto_engine_get(fh_engine_name(app->cfg->dataplane.crypto_engine)), &app->lim.dp);
 	if (rc < 0) {
-		fh_log(FH_LOG_ERR, "init", "data plane: %s", rte_strerror(-rc));
+		fh_log(FH_LOG_ERR, "init", "data plane tables: %s (dataplane.memory-mb %u too small for the limits?)",
+		       rte_strerror(-rc), app->cfg->dataplane.memory_mb);
 		return -1;
 	}
 	app->dp.burst = (uint16_t)app->cfg->dataplane.burst;
@@ -96,11 +99,18 @@ static int start(struct fh_app *app, int extra_argc, char **extra_argv)
 	app->dp.idle_polls = app->cfg->dataplane.idle_polls;
 	if (fh_ports_setup(app) < 0)
 		return -1;
-	if (fh_ike_glue_start(app) < 0 || fh_iface_table_build(&app->ifs, app->cfg) < 0 ||
-	    fh_publish_tables(app) < 0) {
+	if (fh_iface_table_build(&app->ifs, app->cfg, app->lim.interfaces) < 0) {
+		fh_log(FH_LOG_ERR, "init", "interface table: %s (limits.interfaces %u)", strerror(errno),
+		       app->lim.interfaces);
+		return -1;
+	}
+	app->nwait = fh_nwait_new(app->lim.neigh_pending, app->lim.neigh_queue, 1000, 3);
+	if (app->nwait == NULL || fh_sa_glue_start(app) < 0 || fh_ike_glue_start(app) < 0) {
 		fh_log(FH_LOG_ERR, "init", "out of memory");
 		return -1;
 	}
+	if (fh_tables_start(app) < 0)
+		fh_log(FH_LOG_ERR, "init", "some static SAs could not be installed (see above)");
 	if (fh_ctl_open(&app->ctl, app->ctl_path) < 0) {
 		fh_log(FH_LOG_ERR, "init", "control socket %s: %s", app->ctl_path, strerror(errno));
 		return -1;
@@ -119,6 +129,12 @@ static int start(struct fh_app *app, int extra_argc, char **extra_argv)
 	return 0;
 }
 
+static void nwait_drop(void *pkt, void *arg)
+{
+	(void)arg;
+	rte_pktmbuf_free(pkt);
+}
+
 static void stop(struct fh_app *app)
 {
 	if (app->ike != NULL && app->dp.punt != NULL) {
@@ -130,21 +146,18 @@ static void stop(struct fh_app *app)
 	rte_eal_mp_wait_lcore();
 	fh_ports_stop(app);
 	fh_ctl_close(&app->ctl);
-	if (app->dp.tables != NULL)
-		fh_fib_free(app->dp.tables->fib);
-	if (app->dp.punt != NULL)
-		fh_dp_fini(&app->dp);
-	rte_mempool_free(app->pool);
-	fh_iface_table_free(&app->ifs);
-	for (uint32_t i = 0; i < app->n_sas; i++) {
-		fh_sa_destroy(app->sas[i].in);
-		fh_sa_destroy(app->sas[i].out);
-	}
-	free(app->sas);
 	if (app->ike != NULL)
 		fh_ike_free(app->ike, 0); /* never got to run: nothing to tell anyone */
 	app->ike = NULL;
-	fh_ike_glue_free(app);
+	/* the workers are gone: every deferred free runs now (retired pairs among them) */
+	if (app->dp.punt != NULL)
+		fh_dp_fini(&app->dp);
+	fh_sa_glue_free(app);
+	fh_nwait_free(app->nwait, nwait_drop, NULL);
+	app->nwait = NULL;
+	rte_mempool_free(app->pool);
+	fh_iface_table_free(&app->ifs);
+	fh_map_fini(&app->static_neigh);
 	rte_eal_cleanup();
 	for (int i = 0; app->eal_argv != NULL && i < app->eal_argc; i++)
 		free(app->eal_argv[i]);

@@ -56,11 +56,12 @@ static void if_state(const struct fh_app *app, int i, const char **status, const
 		break;
 	case FH_IF_TUNNEL: {
 		const struct fh_cfg_iface *c = &app->cfg->iface[f->cfg_idx];
+		int s = c->source_idx >= 0 ? fh_iface_find(&app->ifs, app->cfg->iface[c->source_idx].hdr.name) : -1;
 
 		/* protected tunnels come up with their IPsec SA; plain ones with their source */
 		up = c->protection[0] != '\0' ? f->proto_up
-					       : c->source_idx < 0 || fh_port_link_up(app, app->ifs.v[c->source_idx].port) ||
-							 app->ifs.v[c->source_idx].kind == FH_IF_LOOPBACK;
+					       : s < 0 || fh_port_link_up(app, app->ifs.v[s].port) ||
+							 app->ifs.v[s].kind == FH_IF_LOOPBACK;
 		break;
 	}
 	case FH_IF_VTEMPLATE:
@@ -84,12 +85,15 @@ static int show_ip_int_brief(FILE *out, bool json, int argc, char **argv, void *
 	else
 		fprintf(out, "%-22s %-15s %-3s %-6s %-21s %s\n", "Interface", "IP-Address", "OK?", "Method", "Status",
 			"Protocol");
-	for (uint32_t i = 0; i < app->ifs.n; i++) {
+	for (uint32_t i = 0, k = 0; i < app->ifs.n; i++) {
 		const struct fh_iface *f = &app->ifs.v[i];
 		const char *status, *proto;
 		char addr[16] = "unassigned";
 		uint32_t a;
 		uint8_t l;
+
+		if (!f->used)
+			continue;
 
 		if (fh_iface_addr(&app->ifs, (int)i, &a, &l))
 			fh_ip4_str(a, addr, sizeof(addr));
@@ -98,7 +102,7 @@ static int show_ip_int_brief(FILE *out, bool json, int argc, char **argv, void *
 			fprintf(out,
 				"%s{\"interface\":\"%s\",\"ip-address\":\"%s\",\"ok\":\"YES\",\"method\":\"%s\","
 				"\"status\":\"%s\",\"protocol\":\"%s\"}",
-				i ? "," : "", f->name, addr, method_name(f->method), status, proto);
+				k++ ? "," : "", f->name, addr, method_name(f->method), status, proto);
 		else
 			fprintf(out, "%-22s %-15s %-3s %-6s %-21s %s\n", f->name, addr, "YES", method_name(f->method), status,
 				proto);
@@ -127,7 +131,7 @@ static void port_stats(FILE *out, bool json, struct fh_app *app)
 		const struct fh_iface *f = &app->ifs.v[i];
 		struct rte_eth_stats st;
 
-		if (f->port < 0 || rte_eth_stats_get(app->dp.port[f->port].port_id, &st) != 0)
+		if (!f->used || f->port < 0 || rte_eth_stats_get(app->dp.port[f->port].port_id, &st) != 0)
 			continue;
 		if (json)
 			fprintf(out,
@@ -304,7 +308,7 @@ static void ip4(uint32_t a, char *b)
 	fh_ip4_str(a, b, 16);
 }
 
-static void sa_block(FILE *out, const char *dir, const struct fh_sa *sa, const struct fh_cfg_static_sa *c)
+static void sa_block(FILE *out, const char *dir, const struct fh_sa *sa, const struct fh_app_pair *c)
 {
 	fprintf(out, "     %s esp sas:\n", dir);
 	if (sa == NULL)
@@ -339,18 +343,36 @@ static int show_crypto_ipsec_sa(FILE *out, bool json, int argc, char **argv, voi
 	(void)argv;
 	if (json)
 		fputc('[', out);
-	for (uint32_t i = 0; i < app->n_sas + app->n_ike_sas; i++) {
-		const struct fh_app_sa *p = i < app->n_sas ? &app->sas[i] : &app->ike_sas[i - app->n_sas];
+	uint32_t cur = 0, i = 0;
+	struct fh_sadb_pair *p;
+
+	/* by tunnel would be the guide's order; slot order is what a cursor walks in O(1) a pair */
+	while ((p = fh_sadb_next(app->sadb, &cur)) != NULL) {
 		const struct fh_sa *in = p->in, *o = p->out;
-		const struct fh_cfg_iface *tun = &app->cfg->iface[p->cfg.if_idx];
-		const struct fh_cfg_iface *src = tun->source_idx >= 0 ? &app->cfg->iface[tun->source_idx] : NULL;
+		const struct fh_app_pair *u = p->user;
+		int ts = fh_iface_slot(&app->ifs, p->tunnel);
+		const struct fh_iface *ti = ts >= 0 ? &app->ifs.v[ts] : NULL;
+		const struct fh_cfg_iface *tun;
+		const struct fh_cfg_iface *src;
+		const struct fh_dp_tunnel *dt;
 		char l[16], r[16];
-		uint64_t enc = o ? o->st.pkts : 0, dec = in ? in->st.pkts : 0;
-		uint64_t rerr = in ? in->st.auth_fail + in->st.replay + in->st.errors : 0, serr = o ? o->st.errors : 0;
-		int ti = p->cfg.if_idx >= 0 ? app->tun_of_if[p->cfg.if_idx] : -1;
-		uint16_t peer_port = p->cfg.udp_encap ? (o ? o->dport : 4500) : 500;
-		uint32_t mtu = ti >= 0 ? app->dp.tables->tun[ti].mtu : 0;
-		bool gre = tun->tunnel_mode == FH_TUN_GRE;
+		uint64_t enc, dec, rerr, serr;
+		uint16_t peer_port;
+		uint32_t mtu;
+		bool gre;
+
+		if (p->state == FH_SADB_RETIRING || ti == NULL || ti->cfg_idx < 0)
+			continue;
+		tun = &app->cfg->iface[ti->cfg_idx];
+		src = tun->source_idx >= 0 ? &app->cfg->iface[tun->source_idx] : NULL;
+		dt = fh_dp_tunnel_get(&app->dp.tables, (uint32_t)ts);
+		enc = o->st.pkts;
+		dec = in->st.pkts;
+		rerr = in->st.auth_fail + in->st.replay + in->st.errors;
+		serr = o->st.errors;
+		peer_port = o->udp_encap ? o->dport : 500;
+		mtu = dt != NULL ? dt->mtu : 0;
+		gre = tun->tunnel_mode == FH_TUN_GRE;
 
 		ip4(p->src, l);
 		ip4(p->dst, r);
@@ -360,12 +382,13 @@ static int show_crypto_ipsec_sa(FILE *out, bool json, int argc, char **argv, voi
 				"\"encaps\":%lu,\"decaps\":%lu,\"send-errors\":%lu,\"recv-errors\":%lu,"
 				"\"auth-failures\":%lu,\"replay-failures\":%lu,\"plaintext-mtu\":%u,"
 				"\"inbound-spi\":%u,\"outbound-spi\":%u,\"transform\":\"%s %s\",\"keying\":\"%s\","
-				"\"peer-port\":%u}",
-				i ? "," : "", tun->hdr.name, l, r, gre ? "gre" : "ipsec", (unsigned long)enc, (unsigned long)dec,
+				"\"peer-port\":%u,\"state\":\"%s\"}",
+				i++ ? "," : "", tun->hdr.name, l, r, gre ? "gre" : "ipsec", (unsigned long)enc, (unsigned long)dec,
 				(unsigned long)serr, (unsigned long)rerr, (unsigned long)(in ? in->st.auth_fail : 0),
-				(unsigned long)(in ? in->st.replay : 0), mtu, p->cfg.spi_in, p->cfg.spi_out,
-				ios_encr(p->cfg.encr), p->cfg.integ == FH_INTEG_NONE ? "" : fh_esp_integ_name(p->cfg.integ),
-				p->ike ? "ikev2" : "manual", peer_port);
+				(unsigned long)(in ? in->st.replay : 0), mtu, p->spi_in, p->spi_out,
+				ios_encr(in->encr), in->integ == FH_INTEG_NONE ? "" : fh_esp_integ_name(in->integ),
+				p->origin == FH_SADB_IKE ? "ikev2" : "manual", peer_port,
+				fh_sadb_state_name(p->state));
 			continue;
 		}
 		fprintf(out, "\ninterface: %s\n    Crypto map tag: %s-head-0, local addr %s\n\n", tun->hdr.name,
@@ -393,11 +416,11 @@ static int show_crypto_ipsec_sa(FILE *out, bool json, int argc, char **argv, voi
 		fprintf(out, "     plaintext mtu %u, path mtu %u, ip mtu %u, ip mtu idb %s\n", mtu,
 			src && src->kind == FH_IF_PHYSICAL ? src->mtu : 1500, src && src->kind == FH_IF_PHYSICAL ? src->mtu : 1500,
 			src ? src->hdr.name : "-");
-		fprintf(out, "     current outbound spi: 0x%08X(%u)\n     PFS (Y/N): N, DH group: none\n\n", p->cfg.spi_out,
-			p->cfg.spi_out);
-		sa_block(out, "inbound", in, &p->cfg);
+		fprintf(out, "     current outbound spi: 0x%08X(%u)\n     PFS (Y/N): N, DH group: none\n\n", p->spi_out,
+			p->spi_out);
+		sa_block(out, "inbound", in, u);
 		fprintf(out, "     inbound ah sas:\n\n     inbound pcp sas:\n\n");
-		sa_block(out, "outbound", o, &p->cfg);
+		sa_block(out, "outbound", o, u);
 		fprintf(out, "     outbound ah sas:\n\n     outbound pcp sas:\n");
 	}
 	if (json)
@@ -422,7 +445,7 @@ static int show_crypto_ikev2_sa(FILE *out, bool json, int argc, char **argv, voi
 		fprintf(out, " IPv4 Crypto IKEv2  SA\n\nTunnel-id Local                 Remote                fvrf/ivrf            Status\n");
 	for (uint32_t k = 0; fh_ike_sa_get(app->ike, k, &i); k++) {
 		char l[24], r[24], lp[32], rp[32];
-		const char *tun = i.tunnel >= 0 ? app->cfg->iface[i.tunnel].hdr.name : "";
+		const char *tun = i.tunnel >= 0 && (uint32_t)i.tunnel < app->cfg->n_iface ? app->cfg->iface[i.tunnel].hdr.name : "";
 
 		ip4(i.local.ip, l);
 		ip4(i.remote.ip, r);

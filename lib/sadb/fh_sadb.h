@@ -18,7 +18,8 @@
  *   ACTIVE      decrypts; may encrypt (the newest active pair of a tunnel does)
  *   STANDBY     decrypts; encrypts only when the tunnel has no active pair (a rekey's new pair
  *               on the rekey responder, RFC 7296 2.8)
- *   RETIRING    out of the data plane, objects freed after the grace period
+ *   RETIRING    out of the data plane, objects freed after the grace period; no longer found
+ *               by SPI (a new pair may take it); a pair never leaves this state but by deletion
  *
  * Threading: the control lcore only. Errors: NULL / -1 with errno (ENOSPC at the pair limit,
  * EEXIST for an inbound SPI in use, ENOENT).

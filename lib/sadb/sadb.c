@@ -113,7 +113,8 @@ void fh_sadb_del(struct fh_sadb *db, struct fh_sadb_pair *p)
 		db->pair[p->t_next].t_prev = p->t_prev;
 	db->t_count[ts]--;
 	db->n_state[p->state]--;
-	fh_map_del(&db->by_spi, p->spi_in);
+	if (p->state != FH_SADB_RETIRING)
+		fh_map_del(&db->by_spi, p->spi_in); /* a retiring pair left the index already */
 	fh_slots_free(&db->slots, p->handle);
 	memset(p, 0, sizeof(*p));
 	(void)slot;
@@ -121,6 +122,12 @@ void fh_sadb_del(struct fh_sadb *db, struct fh_sadb_pair *p)
 
 void fh_sadb_set_state(struct fh_sadb *db, struct fh_sadb_pair *p, enum fh_sadb_state st)
 {
+	if (p->state == FH_SADB_RETIRING)
+		return; /* for good */
+	/* a retiring pair frees its SPI at once: a new pair (a changed static entry, a peer that
+	 * reuses SPIs) may take it while the old one waits for its grace period */
+	if (st == FH_SADB_RETIRING)
+		fh_map_del(&db->by_spi, p->spi_in);
 	db->n_state[p->state]--;
 	p->state = (uint8_t)st;
 	db->n_state[st]++;

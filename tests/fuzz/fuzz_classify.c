@@ -12,13 +12,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct rte_ether_addr mac = {{0x02, 0, 0, 0, 0, 1}};
-	struct fh_dp_tables t = {.n_local = 2};
+	struct fh_dp_local loc = {.n = 2};
+	struct fh_dp_tables t = {.local = &loc};
 	enum fh_punt_kind k;
 	enum fh_dp_ctr c;
 	uint8_t *copy;
 
-	t.local_addr[0] = rte_cpu_to_be_32(0xc0a8000a);
-	t.local_addr[1] = rte_cpu_to_be_32(0x0a0a010a);
+	loc.addr[0] = rte_cpu_to_be_32(0xc0a8000a);
+	loc.addr[1] = rte_cpu_to_be_32(0x0a0a010a);
 	/* an exact-size heap copy, so ASan sees any read past the end */
 	copy = malloc(size ? size : 1);
 	if (copy == NULL)

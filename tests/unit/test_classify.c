@@ -38,13 +38,14 @@ static uint32_t frame(uint8_t *b, uint8_t proto, const uint8_t *l4, uint32_t l4l
 
 int main(void)
 {
-	struct fh_dp_tables t = {.n_local = 1};
+	struct fh_dp_local loc = {.n = 1};
+	struct fh_dp_tables t = {.local = &loc};
 	uint8_t b[256], l4[64] = {0};
 	enum fh_punt_kind k;
 	uint32_t n;
 
-	t.local_addr[0] = rte_cpu_to_be_32(0xc0a8000a);
-	t.local_port[0] = 0;
+	loc.addr[0] = rte_cpu_to_be_32(0xc0a8000a);
+	loc.port[0] = 0;
 
 	l4[2] = 0x01, l4[3] = 0xf4; /* UDP dport 500 */
 	n = frame(b, 17, l4, 36);

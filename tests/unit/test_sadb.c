@@ -199,6 +199,16 @@ static void test_sadb(void)
 		fh_check(fh_sadb_outbound(db, tun[9]) == a, "sadb: the active pair encrypts while a rekeyed one waits");
 		fh_sadb_set_state(db, a, FH_SADB_RETIRING);
 		fh_check(fh_sadb_outbound(db, tun[9]) == b, "sadb: a retiring pair never encrypts; standby takes over");
+		fh_check(fh_sadb_find_spi(db, 11) == NULL && fh_sadb_get(db, a->handle) == a,
+			 "sadb: a retiring pair is out of the SPI index but still held by its handle");
+		{
+			struct fh_sadb_pair *c = fh_sadb_add(db, tun[9], 11, 13, FH_SADB_STATIC);
+
+			fh_check(c != NULL && fh_sadb_find_spi(db, 11) == c, "sadb: its SPI can be taken at once");
+			fh_sadb_del(db, a);
+			fh_check(fh_sadb_find_spi(db, 11) == c, "sadb: deleting the retired pair leaves the new one indexed");
+			a = c;
+		}
 		fh_sadb_del(db, a);
 		fh_sadb_del(db, b);
 		fh_check(fh_sadb_outbound(db, tun[9]) == NULL, "sadb: no pair, no outbound");
