@@ -30,6 +30,13 @@ static const char *const cc_names[FH_CC_MAX] = {
 	[FH_CC_RELOAD_FAILED] = "config-reload-failures",
 	[FH_CC_IKE_SENT] = "ike-messages-sent",
 	[FH_CC_NATT_KEEPALIVE] = "natt-keepalives-received",
+	[FH_CC_NEIGH_QUEUED] = "neighbour-packets-queued",
+	[FH_CC_NEIGH_FLUSHED] = "neighbour-packets-flushed",
+	[FH_CC_NEIGH_OVERFLOW] = "neighbour-queue-overflow",
+	[FH_CC_NEIGH_TIMEOUT] = "neighbour-queue-timeout",
+	[FH_CC_NEIGH_FULL] = "neighbour-table-full",
+	[FH_CC_SA_LIMIT] = "sa-pair-limit",
+	[FH_CC_ROUTE_LIMIT] = "route-limit",
 };
 
 static const char *method_name(uint8_t m)
