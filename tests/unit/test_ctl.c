@@ -7,6 +7,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fh_ctl.h"
@@ -275,6 +279,217 @@ static void test_json_python(void)
 		 res);
 }
 
+/* A streamed command: 10,000 JSON entries of about 200 bytes (2 MB), a chunk per call. */
+#define BIG_N 10000
+
+static struct {
+	unsigned calls, calls_this_poll, max_calls_per_poll;
+	long max_bytes;
+} big;
+
+static int show_big(FILE *out, struct fh_ctl_cursor *cur, void *ctx)
+{
+	long start = ftell(out);
+
+	(void)ctx;
+	big.calls++;
+	big.calls_this_poll++;
+	if (cur->pos == 0) {
+		fh_json_init(&cur->js, out);
+		fh_json_arr_begin(&cur->js);
+	}
+	for (; cur->pos < BIG_N && !fh_ctl_chunk_full(cur, out); cur->pos++) {
+		fh_json_obj_begin(&cur->js);
+		fh_json_kv_u64(&cur->js, "tunnel-id", cur->pos + 1);
+		fh_json_kv_str(&cur->js, "remote-id", "fqdn \"peer\"\\with quotes and a long name to make the entry long");
+		fh_json_kv_str(&cur->js, "status", "READY");
+		fh_json_kv_str(&cur->js, "padding", "................................................................");
+		fh_json_obj_end(&cur->js);
+	}
+	if (ftell(out) - start > big.max_bytes)
+		big.max_bytes = ftell(out) - start;
+	if (cur->pos < BIG_N)
+		return 1;
+	fh_json_arr_end(&cur->js);
+	return fh_json_finish(&cur->js);
+}
+
+static int show_small(FILE *out, bool json, int argc, char **argv, void *ctx)
+{
+	(void)json;
+	(void)argc;
+	(void)argv;
+	(void)ctx;
+	fputs("small\n", out);
+	return 0;
+}
+
+static const struct fh_ctl_cmd stream_tab[] = {
+	{"show big", "", NULL, show_big},
+	{"show small", "", show_small},
+	{NULL, NULL, NULL},
+};
+
+static double ms_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+/* Child: one request through the client library, the answer into a file. */
+static pid_t client(const char *sock, const char *line, const char *file)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		FILE *f = fopen(file, "w");
+		int rc = f != NULL ? fh_ctl_request(sock, line, f) : -1;
+
+		if (f != NULL)
+			fclose(f);
+		_exit(rc == 0 ? 0 : 1);
+	}
+	return pid;
+}
+
+/* Child: sends its line, then reads nothing for stall_ms, then everything (counted in the file). */
+static pid_t slow_client(const char *sock, const char *line, int stall_ms, const char *file)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct sockaddr_un sa = {.sun_family = AF_UNIX};
+		char buf[65536];
+		size_t total = 0;
+		ssize_t r;
+		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		FILE *f;
+
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+		if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || write(fd, line, strlen(line)) < 0)
+			_exit(1);
+		usleep((useconds_t)stall_ms * 1000);
+		while ((r = read(fd, buf, sizeof(buf))) > 0)
+			total += (size_t)r;
+		f = fopen(file, "w");
+		if (f != NULL) {
+			fprintf(f, "%zu\n", total);
+			fclose(f);
+		}
+		_exit(0);
+	}
+	return pid;
+}
+
+static char *slurp(const char *file, size_t *len)
+{
+	FILE *f = fopen(file, "rb");
+	char *s = NULL;
+	long n;
+
+	*len = 0;
+	if (f == NULL)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	s = calloc(1, (size_t)n + 1);
+	if (s != NULL && fread(s, 1, (size_t)n, f) == (size_t)n)
+		*len = (size_t)n;
+	fclose(f);
+	return s;
+}
+
+static void test_stream(void)
+{
+	struct fh_ctl_server srv;
+	char sock[64], f_big[64], f_small[64], f_slow[64], *txt;
+	pid_t slow, fast, small;
+	double t0, t_fast = 0, t_slow = 0, worst = 0;
+	unsigned calls_at_fast, per_answer;
+	size_t len, n_entries = 0;
+	int status, pending = 3;
+
+	snprintf(sock, sizeof(sock), "/tmp/fh_ctl_test_%d.sock", (int)getpid());
+	snprintf(f_big, sizeof(f_big), "/tmp/fh_ctl_test_%d.big", (int)getpid());
+	snprintf(f_small, sizeof(f_small), "/tmp/fh_ctl_test_%d.small", (int)getpid());
+	snprintf(f_slow, sizeof(f_slow), "/tmp/fh_ctl_test_%d.slow", (int)getpid());
+	memset(&srv, 0, sizeof(srv)); /* as the daemon's calloc'd app: conn slots must still start free */
+	if (!fh_check(fh_ctl_open(&srv, sock) == 0, "control socket opens"))
+		return;
+	memset(&big, 0, sizeof(big));
+	t0 = ms_now();
+	slow = slow_client(sock, "json show big\n", 700, f_slow);
+	fast = client(sock, "json show big", f_big);
+	small = client(sock, "show small", f_small);
+	calls_at_fast = 0;
+	while (pending > 0 && ms_now() - t0 < 20000) {
+		double a = ms_now();
+		pid_t w;
+
+		big.calls_this_poll = 0;
+		fh_ctl_poll(&srv, 1, stream_tab, NULL);
+		if (big.calls_this_poll > big.max_calls_per_poll)
+			big.max_calls_per_poll = big.calls_this_poll;
+		if (ms_now() - a > worst)
+			worst = ms_now() - a;
+		while ((w = waitpid(-1, &status, WNOHANG)) > 0) {
+			pending--;
+			if (w == fast) {
+				t_fast = ms_now() - t0;
+				calls_at_fast = big.calls;
+			}
+			if (w == slow)
+				t_slow = ms_now() - t0;
+		}
+	}
+	fh_ctl_close(&srv);
+	per_answer = big.calls / 2;
+	(void)small;
+	fh_check(pending == 0, "three clients answered");
+	fh_check(big.max_bytes <= FH_CTL_CHUNK + 256, "a streamed call writes one chunk: at most %ld bytes", big.max_bytes);
+	fh_check(big.max_calls_per_poll <= 2, "at most one chunk per connection per poll (%u, two streaming)",
+		 big.max_calls_per_poll);
+	fh_check(t_fast > 0 && t_fast < 650 && t_slow >= 700,
+		 "a client that does not read holds nothing up: the other big answer done at %.0f ms, the stalled one at %.0f ms",
+		 t_fast, t_slow);
+	/* while the slow client read nothing its command made only what its socket could buffer */
+	fh_check(calls_at_fast <= per_answer + 30,
+		 "the stalled command waited: %u of its %u chunks made when the other answer was done",
+		 calls_at_fast - per_answer, per_answer);
+	fh_check(worst < 250, "the longest poll took %.1f ms", worst);
+	txt = slurp(f_big, &len);
+	for (const char *p = txt; p != NULL && (p = strstr(p, "\"tunnel-id\":")) != NULL; p++)
+		n_entries++;
+	fh_check(txt != NULL && len > 1900000 && txt[0] == '[' && strcmp(txt + len - 3, "}]\n") == 0 &&
+			 n_entries == BIG_N && strstr(txt, "\"remote-id\":\"fqdn \\\"peer\\\"\\\\with") != NULL,
+		 "the streamed JSON answer arrived whole: %zu entries, %zu bytes", n_entries, len);
+	free(txt);
+	txt = slurp(f_slow, &len);
+	fh_check(txt != NULL && strtoul(txt, NULL, 10) > 1900000, "the stalled client got its whole answer too (%s bytes)",
+		 txt ? strtok(txt, "\n") : "no");
+	free(txt);
+	txt = slurp(f_small, &len);
+	fh_check(txt != NULL && strcmp(txt, "small\n") == 0, "a plain command is answered as before");
+	free(txt);
+	unlink(f_big);
+	unlink(f_small);
+	unlink(f_slow);
+	{
+		/* one-shot dispatch runs a streamed command to its end */
+		char *o = NULL;
+		size_t ol = 0;
+		FILE *f = open_memstream(&o, &ol);
+		int rc = fh_ctl_dispatch(stream_tab, "json show big", f, NULL);
+
+		fclose(f);
+		fh_check(rc == 0 && ol > 1900000 && strcmp(o + ol - 3, "}]\n") == 0, "fh_ctl_dispatch runs a cursor to the end");
+		free(o);
+	}
+}
+
 int main(void)
 {
 	static const struct fh_ctl_cmd tab[] = {
@@ -317,5 +532,6 @@ int main(void)
 	test_json_nesting();
 	test_json_misuse();
 	test_json_python();
+	test_stream();
 	return fh_test_done();
 }
