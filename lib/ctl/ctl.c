@@ -162,6 +162,7 @@ int fh_ctl_open(struct fh_ctl_server *s, const char *path)
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 
 	s->fd = -1;
+	s->open = false;
 	for (int i = 0; i < FH_CTL_CONNS_MAX; i++)
 		s->conn[i] = (struct fh_ctl_conn){.fd = -1};
 	if (strlen(path) >= sizeof(sa.sun_path) || strlen(path) >= sizeof(s->path)) {
@@ -183,6 +184,7 @@ int fh_ctl_open(struct fh_ctl_server *s, const char *path)
 		errno = e;
 		return -1;
 	}
+	s->open = true;
 	return 0;
 }
 
@@ -327,7 +329,7 @@ int fh_ctl_poll(struct fh_ctl_server *s, int timeout_ms, const struct fh_ctl_cmd
 	int slot[FH_CTL_CONNS_MAX + 1], n = 0, served = 0, free_slots = 0, wait = timeout_ms;
 	uint64_t now = now_ms();
 
-	if (s->fd < 0)
+	if (!s->open)
 		return 0;
 	for (int i = 0; i < FH_CTL_CONNS_MAX; i++) {
 		struct fh_ctl_conn *c = &s->conn[i];
@@ -377,14 +379,16 @@ int fh_ctl_poll(struct fh_ctl_server *s, int timeout_ms, const struct fh_ctl_cmd
 
 void fh_ctl_close(struct fh_ctl_server *s)
 {
+	/* a zeroed server that was never opened (start failed early) holds nothing: fd 0 is not ours */
+	if (!s->open)
+		return;
 	for (int i = 0; i < FH_CTL_CONNS_MAX; i++)
 		if (s->conn[i].fd >= 0)
 			conn_close(&s->conn[i]);
-	if (s->fd >= 0) {
-		close(s->fd);
-		unlink(s->path);
-	}
+	close(s->fd);
+	unlink(s->path);
 	s->fd = -1;
+	s->open = false;
 }
 
 int fh_ctl_request(const char *path, const char *line, FILE *out)

@@ -91,15 +91,18 @@ struct fh_ctl_conn {
 
 struct fh_ctl_server {
 	int fd;
+	bool open; /* fh_ctl_open() succeeded: a zeroed struct is a closed server */
 	char path[256];
 	struct fh_ctl_conn conn[FH_CTL_CONNS_MAX];
 };
 
+/* Listen on path (replacing a stale socket file, mode 0600). 0, or -1 with errno. */
 int fh_ctl_open(struct fh_ctl_server *s, const char *path);
 /* Accept connections, read their request lines, write what is pending and call streamed
  * commands for their next chunk; waits at most timeout_ms for something to do. Returns the
  * requests dispatched in this call. */
 int fh_ctl_poll(struct fh_ctl_server *s, int timeout_ms, const struct fh_ctl_cmd *tab, void *ctx);
+/* Close the socket and every connection; safe on a zeroed or never-opened server. */
 void fh_ctl_close(struct fh_ctl_server *s);
 
 /* Client side: send one line, copy the answer to out. Returns 0, 1 when the answer is an error

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -416,7 +417,13 @@ static void test_stream(void)
 	snprintf(f_big, sizeof(f_big), "/tmp/fh_ctl_test_%d.big", (int)getpid());
 	snprintf(f_small, sizeof(f_small), "/tmp/fh_ctl_test_%d.small", (int)getpid());
 	snprintf(f_slow, sizeof(f_slow), "/tmp/fh_ctl_test_%d.slow", (int)getpid());
-	memset(&srv, 0, sizeof(srv)); /* as the daemon's calloc'd app: conn slots must still start free */
+	{
+		bool had0 = fcntl(0, F_GETFD) >= 0;
+
+		memset(&srv, 0, sizeof(srv)); /* as the daemon's calloc'd app */
+		fh_ctl_close(&srv);           /* stop() after a start that failed early: must not close fd 0 */
+		fh_check(!had0 || fcntl(0, F_GETFD) >= 0, "closing a never-opened server leaves fd 0 alone");
+	}
 	if (!fh_check(fh_ctl_open(&srv, sock) == 0, "control socket opens"))
 		return;
 	memset(&big, 0, sizeof(big));
