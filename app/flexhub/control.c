@@ -400,6 +400,17 @@ static bool needs_restart(const struct fh_config *a, const struct fh_config *b, 
 		snprintf(why, len, "dataplane settings changed");
 		return true;
 	}
+	{
+		/* the tables are sized once, at start */
+		struct fh_cfg_limits la = a->limits, lb = b->limits;
+
+		memset(&la.pos, 0, sizeof(la.pos));
+		memset(&lb.pos, 0, sizeof(lb.pos));
+		if (memcmp(&la, &lb, sizeof(la)) != 0) {
+			snprintf(why, len, "limits changed");
+			return true;
+		}
+	}
 	for (uint32_t i = 0; i < a->n_iface; i++)
 		na += a->iface[i].kind == FH_IF_PHYSICAL;
 	for (uint32_t i = 0; i < b->n_iface; i++)

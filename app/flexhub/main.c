@@ -17,6 +17,9 @@
 #include <rte_cycles.h>
 
 #include "flexhub.h"
+#include "fh_limits.h"
+
+_Static_assert(FH_CFG_WORKERS_MAX == FH_DP_WORKERS_MAX, "the schema allows the workers the data plane has");
 
 /* Per-lcore mbuf cache: DPDK's recommended upper bound is 512; 256 fits the default pool size. */
 #define FH_MBUF_CACHE 256

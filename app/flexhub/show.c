@@ -7,6 +7,7 @@
 #include <rte_ethdev.h>
 #include <rte_version.h>
 
+#include "fh_json.h"
 #include "flexhub.h"
 
 #define APP(ctx) ((struct fh_app *)(ctx))
@@ -84,15 +85,17 @@ static void if_state(const struct fh_app *app, int i, const char **status, const
 static int show_ip_int_brief(FILE *out, bool json, int argc, char **argv, void *ctx)
 {
 	struct fh_app *app = APP(ctx);
+	struct fh_json j;
 
 	(void)argc;
 	(void)argv;
+	fh_json_init(&j, out);
 	if (json)
-		fputc('[', out);
+		fh_json_arr_begin(&j);
 	else
 		fprintf(out, "%-22s %-15s %-3s %-6s %-21s %s\n", "Interface", "IP-Address", "OK?", "Method", "Status",
 			"Protocol");
-	for (uint32_t i = 0, k = 0; i < app->ifs.n; i++) {
+	for (uint32_t i = 0; i < app->ifs.n; i++) {
 		const struct fh_iface *f = &app->ifs.v[i];
 		const char *status, *proto;
 		char addr[16] = "unassigned";
@@ -105,17 +108,24 @@ static int show_ip_int_brief(FILE *out, bool json, int argc, char **argv, void *
 		if (fh_iface_addr(&app->ifs, (int)i, &a, &l))
 			fh_ip4_str(a, addr, sizeof(addr));
 		if_state(app, (int)i, &status, &proto);
-		if (json)
-			fprintf(out,
-				"%s{\"interface\":\"%s\",\"ip-address\":\"%s\",\"ok\":\"YES\",\"method\":\"%s\","
-				"\"status\":\"%s\",\"protocol\":\"%s\"}",
-				k++ ? "," : "", f->name, addr, method_name(f->method), status, proto);
-		else
+		if (json) {
+			fh_json_obj_begin(&j);
+			fh_json_kv_str(&j, "interface", f->name);
+			fh_json_kv_str(&j, "ip-address", addr);
+			fh_json_kv_str(&j, "ok", "YES");
+			fh_json_kv_str(&j, "method", method_name(f->method));
+			fh_json_kv_str(&j, "status", status);
+			fh_json_kv_str(&j, "protocol", proto);
+			fh_json_obj_end(&j);
+		} else {
 			fprintf(out, "%-22s %-15s %-3s %-6s %-21s %s\n", f->name, addr, "YES", method_name(f->method), status,
 				proto);
+		}
 	}
-	if (json)
-		fputs("]\n", out);
+	if (json) {
+		fh_json_arr_end(&j);
+		return fh_json_finish(&j);
+	}
 	return 0;
 }
 
@@ -130,27 +140,32 @@ static int show_running(FILE *out, bool json, int argc, char **argv, void *ctx)
 	return fh_config_emit(out, app->cfg, json ? FH_EMIT_JSON : FH_EMIT_YAML, 0);
 }
 
-static void port_stats(FILE *out, bool json, struct fh_app *app)
+/* Port statistics: text lines to out, or members of the open JSON object j when j is not NULL. */
+static void port_stats(FILE *out, struct fh_json *j, struct fh_app *app)
 {
-	bool first = true;
-
 	for (uint32_t i = 0; i < app->ifs.n; i++) {
 		const struct fh_iface *f = &app->ifs.v[i];
 		struct rte_eth_stats st;
 
 		if (!f->used || f->port < 0 || rte_eth_stats_get(app->dp.port[f->port].port_id, &st) != 0)
 			continue;
-		if (json)
-			fprintf(out,
-				"%s\"%s\":{\"rx-packets\":%lu,\"tx-packets\":%lu,\"rx-bytes\":%lu,\"tx-bytes\":%lu,"
-				"\"rx-missed\":%lu,\"rx-errors\":%lu,\"tx-errors\":%lu,\"rx-no-mbuf\":%lu}",
-				first ? "" : ",", f->name, st.ipackets, st.opackets, st.ibytes, st.obytes, st.imissed,
-				st.ierrors, st.oerrors, st.rx_nombuf);
-		else
+		if (j != NULL) {
+			fh_json_key(j, f->name);
+			fh_json_obj_begin(j);
+			fh_json_kv_u64(j, "rx-packets", st.ipackets);
+			fh_json_kv_u64(j, "tx-packets", st.opackets);
+			fh_json_kv_u64(j, "rx-bytes", st.ibytes);
+			fh_json_kv_u64(j, "tx-bytes", st.obytes);
+			fh_json_kv_u64(j, "rx-missed", st.imissed);
+			fh_json_kv_u64(j, "rx-errors", st.ierrors);
+			fh_json_kv_u64(j, "tx-errors", st.oerrors);
+			fh_json_kv_u64(j, "rx-no-mbuf", st.rx_nombuf);
+			fh_json_obj_end(j);
+		} else {
 			fprintf(out, "  %-20s rx %lu pkts %lu bytes, tx %lu pkts %lu bytes, missed %lu, errors %lu/%lu, no-mbuf %lu\n",
 				f->name, st.ipackets, st.ibytes, st.opackets, st.obytes, st.imissed, st.ierrors, st.oerrors,
 				st.rx_nombuf);
-		first = false;
+		}
 	}
 }
 
@@ -161,19 +176,31 @@ static int show_counters(FILE *out, bool json, int argc, char **argv, void *ctx)
 	(void)argc;
 	(void)argv;
 	if (json) {
-		fputs("{\"dataplane\":{", out);
+		struct fh_json j;
+
+		fh_json_init(&j, out);
+		fh_json_obj_begin(&j);
+		fh_json_key(&j, "dataplane");
+		fh_json_obj_begin(&j);
 		for (int c = 0; c < FH_CTR_MAX; c++)
-			fprintf(out, "%s\"%s\":%lu", c ? "," : "", fh_dp_ctr_name(c), (unsigned long)fh_dp_counter(&app->dp, c));
-		fputs("},\"control\":{", out);
+			fh_json_kv_u64(&j, fh_dp_ctr_name(c), fh_dp_counter(&app->dp, c));
+		fh_json_obj_end(&j);
+		fh_json_key(&j, "control");
+		fh_json_obj_begin(&j);
 		for (int c = 0; c < FH_CC_MAX; c++)
-			fprintf(out, "%s\"%s\":%lu", c ? "," : "", cc_names[c], (unsigned long)app->cc[c]);
-		fputs("},\"ikev2\":{", out);
+			fh_json_kv_u64(&j, cc_names[c], app->cc[c]);
+		fh_json_obj_end(&j);
+		fh_json_key(&j, "ikev2");
+		fh_json_obj_begin(&j);
 		for (int c = 0; c < FH_IKE_CTR_MAX; c++)
-			fprintf(out, "%s\"%s\":%lu", c ? "," : "", fh_ike_ctr_name(c), (unsigned long)fh_ike_counter(app->ike, c));
-		fputs("},\"ports\":{", out);
-		port_stats(out, true, app);
-		fputs("}}\n", out);
-		return 0;
+			fh_json_kv_u64(&j, fh_ike_ctr_name(c), fh_ike_counter(app->ike, c));
+		fh_json_obj_end(&j);
+		fh_json_key(&j, "ports");
+		fh_json_obj_begin(&j);
+		port_stats(out, &j, app);
+		fh_json_obj_end(&j);
+		fh_json_obj_end(&j);
+		return fh_json_finish(&j);
 	}
 	fprintf(out, "Data plane (%u worker%s)\n", app->dp.n_workers, app->dp.n_workers == 1 ? "" : "s");
 	for (int c = 0; c < FH_CTR_MAX; c++)
@@ -185,7 +212,7 @@ static int show_counters(FILE *out, bool json, int argc, char **argv, void *ctx)
 	for (int c = 0; c < FH_IKE_CTR_MAX; c++)
 		fprintf(out, "  %-26s %lu\n", fh_ike_ctr_name(c), (unsigned long)fh_ike_counter(app->ike, c));
 	fputs("Ports\n", out);
-	port_stats(out, false, app);
+	port_stats(out, NULL, app);
 	return 0;
 }
 
@@ -213,10 +240,20 @@ static int show_version(FILE *out, bool json, int argc, char **argv, void *ctx)
 
 	(void)argc;
 	(void)argv;
-	if (json)
-		fprintf(out, "{\"version\":\"%s\",\"hostname\":\"%s\",\"uptime\":%ld,\"workers\":%u,\"ports\":%u,\"dpdk\":\"%s\"}\n",
-			FLEXHUB_VERSION, app->cfg->hostname, up, app->dp.n_workers, app->dp.n_ports, rte_version());
-	else
+	if (json) {
+		struct fh_json j;
+
+		fh_json_init(&j, out);
+		fh_json_obj_begin(&j);
+		fh_json_kv_str(&j, "version", FLEXHUB_VERSION);
+		fh_json_kv_str(&j, "hostname", app->cfg->hostname);
+		fh_json_kv_i64(&j, "uptime", up);
+		fh_json_kv_u64(&j, "workers", app->dp.n_workers);
+		fh_json_kv_u64(&j, "ports", app->dp.n_ports);
+		fh_json_kv_str(&j, "dpdk", rte_version());
+		fh_json_obj_end(&j);
+		return fh_json_finish(&j);
+	}
 		fprintf(out, "flexhub %s (%s)\n%s uptime is %ld seconds\n%u worker lcore(s), %u port(s)\n",
 			FLEXHUB_VERSION, rte_version(), app->cfg->hostname, up, app->dp.n_workers, app->dp.n_ports);
 	return 0;
@@ -345,12 +382,14 @@ static void sa_block(FILE *out, const char *dir, const struct fh_sa *sa, const s
 static int show_crypto_ipsec_sa(FILE *out, bool json, int argc, char **argv, void *ctx)
 {
 	struct fh_app *app = APP(ctx);
+	struct fh_json j;
 
 	(void)argc;
 	(void)argv;
+	fh_json_init(&j, out);
 	if (json)
-		fputc('[', out);
-	uint32_t cur = 0, i = 0;
+		fh_json_arr_begin(&j);
+	uint32_t cur = 0;
 	struct fh_sadb_pair *p;
 
 	/* by tunnel would be the guide's order; slot order is what a cursor walks in O(1) a pair */
@@ -384,18 +423,27 @@ static int show_crypto_ipsec_sa(FILE *out, bool json, int argc, char **argv, voi
 		ip4(p->src, l);
 		ip4(p->dst, r);
 		if (json) {
-			fprintf(out,
-				"%s{\"interface\":\"%s\",\"local\":\"%s\",\"remote\":\"%s\",\"mode\":\"%s\","
-				"\"encaps\":%lu,\"decaps\":%lu,\"send-errors\":%lu,\"recv-errors\":%lu,"
-				"\"auth-failures\":%lu,\"replay-failures\":%lu,\"plaintext-mtu\":%u,"
-				"\"inbound-spi\":%u,\"outbound-spi\":%u,\"transform\":\"%s %s\",\"keying\":\"%s\","
-				"\"peer-port\":%u,\"state\":\"%s\"}",
-				i++ ? "," : "", tun->hdr.name, l, r, gre ? "gre" : "ipsec", (unsigned long)enc, (unsigned long)dec,
-				(unsigned long)serr, (unsigned long)rerr, (unsigned long)(in ? in->st.auth_fail : 0),
-				(unsigned long)(in ? in->st.replay : 0), mtu, p->spi_in, p->spi_out,
-				ios_encr(in->encr), in->integ == FH_INTEG_NONE ? "" : fh_esp_integ_name(in->integ),
-				p->origin == FH_SADB_IKE ? "ikev2" : "manual", peer_port,
-				fh_sadb_state_name(p->state));
+			fh_json_obj_begin(&j);
+			fh_json_kv_str(&j, "interface", tun->hdr.name);
+			fh_json_kv_str(&j, "local", l);
+			fh_json_kv_str(&j, "remote", r);
+			fh_json_kv_str(&j, "mode", gre ? "gre" : "ipsec");
+			fh_json_kv_u64(&j, "encaps", enc);
+			fh_json_kv_u64(&j, "decaps", dec);
+			fh_json_kv_u64(&j, "send-errors", serr);
+			fh_json_kv_u64(&j, "recv-errors", rerr);
+			fh_json_kv_u64(&j, "auth-failures", in ? in->st.auth_fail : 0);
+			fh_json_kv_u64(&j, "replay-failures", in ? in->st.replay : 0);
+			fh_json_kv_u64(&j, "plaintext-mtu", mtu);
+			fh_json_kv_u64(&j, "inbound-spi", p->spi_in);
+			fh_json_kv_u64(&j, "outbound-spi", p->spi_out);
+			fh_json_key(&j, "transform");
+			fh_json_strf(&j, "%s %s", ios_encr(in->encr),
+				     in->integ == FH_INTEG_NONE ? "" : fh_esp_integ_name(in->integ));
+			fh_json_kv_str(&j, "keying", p->origin == FH_SADB_IKE ? "ikev2" : "manual");
+			fh_json_kv_u64(&j, "peer-port", peer_port);
+			fh_json_kv_str(&j, "state", fh_sadb_state_name(p->state));
+			fh_json_obj_end(&j);
 			continue;
 		}
 		fprintf(out, "\ninterface: %s\n    Crypto map tag: %s-head-0, local addr %s\n\n", tun->hdr.name,
@@ -430,8 +478,10 @@ static int show_crypto_ipsec_sa(FILE *out, bool json, int argc, char **argv, voi
 		sa_block(out, "outbound", o, u);
 		fprintf(out, "     outbound ah sas:\n\n     outbound pcp sas:\n");
 	}
-	if (json)
-		fputs("]\n", out);
+	if (json) {
+		fh_json_arr_end(&j);
+		return fh_json_finish(&j);
+	}
 	return 0;
 }
 
@@ -441,13 +491,15 @@ static int show_crypto_ikev2_sa(FILE *out, bool json, int argc, char **argv, voi
 	struct fh_app *app = APP(ctx);
 	bool detail = argc > 0 && strncasecmp(argv[0], "detail", strlen(argv[0])) == 0;
 	struct fh_ike_sa_info i;
+	struct fh_json j;
 
 	if (argc > 1 || (argc == 1 && !detail)) {
 		fprintf(out, "%% usage: show crypto ikev2 sa [detail]\n");
 		return -1;
 	}
+	fh_json_init(&j, out);
 	if (json)
-		fputc('[', out);
+		fh_json_arr_begin(&j);
 	else
 		fprintf(out, " IPv4 Crypto IKEv2  SA\n\nTunnel-id Local                 Remote                fvrf/ivrf            Status\n");
 	for (uint32_t k = 0; fh_ike_sa_get(app->ike, k, &i); k++) {
@@ -459,19 +511,37 @@ static int show_crypto_ikev2_sa(FILE *out, bool json, int argc, char **argv, voi
 		snprintf(lp, sizeof(lp), "%s/%u", l, i.local.port);
 		snprintf(rp, sizeof(rp), "%s/%u", r, i.remote.port);
 		if (json) {
-			fprintf(out,
-				"%s{\"tunnel-id\":%u,\"local\":\"%s\",\"local-port\":%u,\"remote\":\"%s\",\"remote-port\":%u,"
-				"\"fvrf\":\"none\",\"ivrf\":\"none\",\"status\":\"%s\",\"role\":\"%s\",\"encr\":\"%s\","
-				"\"keysize\":%u,\"prf\":\"%s\",\"hash\":\"%s\",\"dh-group\":%u,\"auth-sign\":\"%s\","
-				"\"auth-verify\":\"%s\",\"lifetime\":%u,\"active-time\":%u,\"local-id\":\"%s\","
-				"\"remote-id\":\"%s\",\"nat-local\":%s,\"nat-remote\":%s,\"interface\":\"%s\","
-				"\"spi-i\":\"%016llx\",\"spi-r\":\"%016llx\",\"child-sas\":%u}",
-				k ? "," : "", i.id, l, i.local.port, r, i.remote.port, i.status,
-				i.initiator ? "initiator" : "responder", fh_ike_encr_name(i.encr), i.key_bits,
-				fh_ike_prf_name(i.prf), fh_ike_integ_name(i.integ), i.dh_group, i.auth_sign, i.auth_verify,
-				i.lifetime_s, i.active_s, i.local_id, i.remote_id, i.nat_local ? "true" : "false",
-				i.nat_remote ? "true" : "false", tun, (unsigned long long)i.spi_i, (unsigned long long)i.spi_r,
-				i.n_child);
+			fh_json_obj_begin(&j);
+			fh_json_kv_u64(&j, "tunnel-id", i.id);
+			fh_json_kv_str(&j, "local", l);
+			fh_json_kv_u64(&j, "local-port", i.local.port);
+			fh_json_kv_str(&j, "remote", r);
+			fh_json_kv_u64(&j, "remote-port", i.remote.port);
+			fh_json_kv_str(&j, "fvrf", "none");
+			fh_json_kv_str(&j, "ivrf", "none");
+			fh_json_kv_str(&j, "status", i.status);
+			fh_json_kv_str(&j, "role", i.initiator ? "initiator" : "responder");
+			fh_json_kv_str(&j, "encr", fh_ike_encr_name(i.encr));
+			fh_json_kv_u64(&j, "keysize", i.key_bits);
+			fh_json_kv_str(&j, "prf", fh_ike_prf_name(i.prf));
+			fh_json_kv_str(&j, "hash", fh_ike_integ_name(i.integ));
+			fh_json_kv_u64(&j, "dh-group", i.dh_group);
+			fh_json_kv_str(&j, "auth-sign", i.auth_sign);
+			fh_json_kv_str(&j, "auth-verify", i.auth_verify);
+			fh_json_kv_u64(&j, "lifetime", i.lifetime_s);
+			fh_json_kv_u64(&j, "active-time", i.active_s);
+			/* the identities are the peer's bytes: the writer escapes them */
+			fh_json_kv_str(&j, "local-id", i.local_id);
+			fh_json_kv_str(&j, "remote-id", i.remote_id);
+			fh_json_kv_bool(&j, "nat-local", i.nat_local);
+			fh_json_kv_bool(&j, "nat-remote", i.nat_remote);
+			fh_json_kv_str(&j, "interface", tun);
+			fh_json_key(&j, "spi-i");
+			fh_json_strf(&j, "%016llx", (unsigned long long)i.spi_i);
+			fh_json_key(&j, "spi-r");
+			fh_json_strf(&j, "%016llx", (unsigned long long)i.spi_r);
+			fh_json_kv_u64(&j, "child-sas", i.n_child);
+			fh_json_obj_end(&j);
 			continue;
 		}
 		fprintf(out, "%-9u %-21s %-21s %-20s %s\n", i.id, lp, rp, "none/none", i.status);
@@ -512,10 +582,11 @@ static int show_crypto_ikev2_sa(FILE *out, bool json, int argc, char **argv, voi
 		}
 		fputc('\n', out);
 	}
-	if (json)
-		fputs("]\n", out);
-	else
-		fprintf(out, " IPv6 Crypto IKEv2  SA\n");
+	if (json) {
+		fh_json_arr_end(&j);
+		return fh_json_finish(&j);
+	}
+	fprintf(out, " IPv6 Crypto IKEv2  SA\n");
 	return 0;
 }
 
@@ -567,19 +638,23 @@ static int rekey_crypto_ikev2(FILE *out, bool json, int argc, char **argv, void 
 static int show_crypto_ikev2_stats(FILE *out, bool json, int argc, char **argv, void *ctx)
 {
 	struct fh_app *app = APP(ctx);
+	struct fh_json j;
 
 	(void)argc;
 	(void)argv;
+	fh_json_init(&j, out);
 	if (json)
-		fputc('{', out);
+		fh_json_obj_begin(&j);
 	for (int c = 0; c < FH_IKE_CTR_MAX; c++) {
 		if (json)
-			fprintf(out, "%s\"%s\":%lu", c ? "," : "", fh_ike_ctr_name(c), (unsigned long)fh_ike_counter(app->ike, c));
+			fh_json_kv_u64(&j, fh_ike_ctr_name(c), fh_ike_counter(app->ike, c));
 		else
 			fprintf(out, "  %-28s %lu\n", fh_ike_ctr_name(c), (unsigned long)fh_ike_counter(app->ike, c));
 	}
-	if (json)
-		fputs("}\n", out);
+	if (json) {
+		fh_json_obj_end(&j);
+		return fh_json_finish(&j);
+	}
 	return 0;
 }
 

@@ -14,19 +14,22 @@
 
 #include "flexhub.h"
 
-/* The defaults of the config's limits block (doc/config.md): sized for 10,000 peers. */
+/* The config's limits block (doc/config.md; --check-config has checked that they fit memory-mb). */
 void fh_limits_from_config(const struct fh_config *cfg, struct fh_app_limits *l)
 {
-	(void)cfg;
-	l->interfaces = 20480;
-	l->dp.tunnel_slots = l->interfaces;
-	l->dp.sa_in = 32768;
-	l->dp.neighbours = 8192;
-	l->dp.routes = 65536;
-	l->dp.next_hops = 32768;
-	l->dp.tbl8_groups = 8192;
-	l->neigh_queue = 4;
-	l->neigh_pending = 1024;
+	const struct fh_cfg_limits *c = &cfg->limits;
+
+	l->interfaces = c->interfaces;
+	/* tunnels are indexed by their interface slot: one table entry per slot */
+	l->dp.tunnel_slots = c->interfaces;
+	l->dp.sa_in = c->sa_pairs;
+	l->dp.neighbours = c->neighbours;
+	l->dp.routes = c->routes;
+	l->dp.next_hops = c->next_hops;
+	l->dp.tbl8_groups = c->lpm_tbl8_groups;
+	l->neigh_queue = c->neighbour_queue;
+	/* neighbours being resolved at once: a burst of new peers on a LAN, not the whole table */
+	l->neigh_pending = c->neighbours / 8 > 64 ? c->neighbours / 8 : 64;
 }
 
 /* The address a tunnel's packets leave from: tunnel-source's interface address, or the literal. */

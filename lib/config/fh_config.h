@@ -379,10 +379,29 @@ struct fh_cfg_dataplane {
 	uint32_t n_eal_args;
 };
 
+/*
+ * limits: the most of each run-time object the daemon holds. The data plane sizes its tables from
+ * these at start (peers come and go at run time); fh_limits.h has what each entry costs and
+ * --check-config refuses limits that do not fit in dataplane.memory-mb.
+ */
+struct fh_cfg_limits {
+	uint32_t interfaces;      /* interface slots, Virtual-Access clones included */
+	uint32_t tunnels;         /* static Tunnel + Virtual-Access interfaces */
+	uint32_t sa_pairs;        /* child SA pairs in the data plane (both directions) */
+	uint32_t routes;          /* FIB routes */
+	uint32_t next_hops;       /* distinct FIB next hops (one per tunnel) */
+	uint32_t neighbours;      /* ARP cache entries */
+	uint32_t neighbour_queue; /* packets held per unresolved neighbour */
+	uint32_t ike_sas;         /* IKE SAs, established and half-open */
+	uint32_t lpm_tbl8_groups; /* rte_lpm tbl8 groups */
+	struct fh_pos pos;        /* where "limits:" was written; line 0 = not given (all defaults) */
+};
+
 struct fh_config {
 	char hostname[FH_NAME_MAX];
 	char control_socket[FH_DEVARGS_MAX];
 	struct fh_cfg_dataplane dataplane;
+	struct fh_cfg_limits limits;
 	char debug[FH_LIST_MAX][FH_NAME_MAX];
 	uint32_t n_debug;
 	uint32_t ike_cookie_challenge;

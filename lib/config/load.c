@@ -414,6 +414,8 @@ static void load_obj(struct loader *L, const struct fh_key *keys, void *base, ya
 		if ((k->flags & FH_F_REQUIRED) && node_is_null(vn))
 			continue;
 		seen |= 1ull << idx;
+		if (k->pos_off != 0)
+			*(struct fh_pos *)((char *)base + k->pos_off - 1) = node_pos(kn);
 		load_value(L, k, base, vn, path);
 	}
 required:

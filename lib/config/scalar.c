@@ -14,10 +14,46 @@ struct fh_posent {
 	struct fh_pos pos;
 };
 
+/*
+ * Entries in the order written, and an open-addressing index by field address over them (the
+ * newest entry of a field wins), so the validator's lookups stay O(1) for a hub's 10,000 tunnels.
+ */
 struct fh_cfg_posmap {
 	struct fh_posent *e;
 	size_t n, cap;
+	uint32_t *idx; /* entry index + 1; 0 = empty */
+	size_t icap;   /* power of two, at least twice n */
 };
+
+static size_t pos_hash(const void *field, size_t icap)
+{
+	uint64_t h = (uint64_t)(uintptr_t)field * 0x9e3779b97f4a7c15ull;
+
+	return (size_t)(h >> 32) & (icap - 1);
+}
+
+static void pos_index(struct fh_cfg_posmap *m, size_t i)
+{
+	size_t h = pos_hash(m->e[i].field, m->icap);
+
+	while (m->idx[h] != 0 && m->e[m->idx[h] - 1].field != m->e[i].field)
+		h = (h + 1) & (m->icap - 1);
+	m->idx[h] = (uint32_t)i + 1;
+}
+
+static int pos_reindex(struct fh_cfg_posmap *m, size_t icap)
+{
+	uint32_t *idx = calloc(icap, sizeof(*idx));
+
+	if (idx == NULL)
+		return -1;
+	free(m->idx);
+	m->idx = idx;
+	m->icap = icap;
+	for (size_t i = 0; i < m->n; i++)
+		pos_index(m, i);
+	return 0;
+}
 
 void fh_cfg_error(struct fh_cfg_errs *errs, const char *file, struct fh_pos pos, const char *fmt, ...)
 {
@@ -62,13 +98,16 @@ void fh_posmap_add(struct fh_config *cfg, const void *field, struct fh_pos pos)
 		size_t cap = m->cap ? m->cap * 2 : 256;
 		struct fh_posent *e = realloc(m->e, cap * sizeof(*e));
 
-		if (e == NULL)
+		if (e == NULL || cap > UINT32_MAX - 1)
 			return; /* positions are a nicety for messages; losing one is not fatal */
 		m->e = e;
 		m->cap = cap;
 	}
+	if (2 * (m->n + 1) > m->icap && pos_reindex(m, m->icap ? m->icap * 2 : 512) < 0)
+		return;
 	m->e[m->n].field = field;
 	m->e[m->n].pos = pos;
+	pos_index(m, m->n);
 	m->n++;
 }
 
@@ -77,12 +116,11 @@ struct fh_pos fh_posmap_get(const struct fh_config *cfg, const void *field)
 	const struct fh_cfg_posmap *m = cfg->posmap;
 	struct fh_pos none = {0, 0};
 
-	if (m == NULL)
+	if (m == NULL || m->icap == 0)
 		return none;
-	/* Last entry wins: the same field may be written twice (e.g. a list then its default). */
-	for (size_t i = m->n; i-- > 0;)
-		if (m->e[i].field == field)
-			return m->e[i].pos;
+	for (size_t h = pos_hash(field, m->icap); m->idx[h] != 0; h = (h + 1) & (m->icap - 1))
+		if (m->e[m->idx[h] - 1].field == field)
+			return m->e[m->idx[h] - 1].pos;
 	return none;
 }
 
@@ -90,21 +128,28 @@ void fh_posmap_rebase(struct fh_config *cfg, uintptr_t old, size_t len, const vo
 {
 	struct fh_cfg_posmap *m = cfg->posmap;
 	uintptr_t lo = old, hi = lo + len;
+	bool moved = false;
 
 	if (m == NULL || old == 0)
 		return;
 	for (size_t i = 0; i < m->n; i++) {
 		uintptr_t f = (uintptr_t)m->e[i].field;
 
-		if (f >= lo && f < hi)
+		if (f >= lo && f < hi) {
 			m->e[i].field = (const char *)new_base + (f - lo);
+			moved = true;
+		}
 	}
+	/* same size: only the addresses changed; on failure lookups of moved fields miss (no position) */
+	if (moved)
+		(void)pos_reindex(m, m->icap);
 }
 
 void fh_posmap_free(struct fh_config *cfg)
 {
 	if (cfg->posmap != NULL) {
 		free(cfg->posmap->e);
+		free(cfg->posmap->idx);
 		free(cfg->posmap);
 		cfg->posmap = NULL;
 	}

@@ -5,11 +5,14 @@
  */
 #include <stddef.h>
 
+#include "fh_limits.h"
 #include "schema.h"
 
 #define OFF(st, m) offsetof(struct st, m)
 #define SZ(st, m) sizeof(((struct st *)0)->m)
 #define HAS(st, m) (offsetof(struct st, m) + 1)
+#define STR_(x) #x
+#define STR(x) STR_(x)
 #define NELEM(st, m) (sizeof(((struct st *)0)->m) / sizeof(((struct st *)0)->m[0]))
 
 const struct fh_enum fh_enum_encr[] = {
@@ -380,8 +383,8 @@ static const struct fh_key k_router[] = {
 };
 
 static const struct fh_key k_dataplane[] = {
-	{.name = "workers", .type = FH_K_U32, .off = OFF(fh_cfg_dataplane, workers), .min = 1, .max = 128, .dflt = "1",
-	 .doc = "Worker lcores (the control lcore is extra)."},
+	{.name = "workers", .type = FH_K_U32, .off = OFF(fh_cfg_dataplane, workers), .min = 1,
+	 .max = FH_CFG_WORKERS_MAX, .dflt = "1", .doc = "Worker lcores (the control lcore is extra)."},
 	{.name = "crypto-engine", .type = FH_K_ENUM, .off = OFF(fh_cfg_dataplane, crypto_engine),
 	 .enums = fh_enum_engine, .dflt = "ipsec-mb", .doc = "Data-plane crypto: ipsec-mb or openssl."},
 	{.name = "idle-sleep-us", .type = FH_K_U32, .off = OFF(fh_cfg_dataplane, idle_sleep_us), .max = 100000,
@@ -391,13 +394,50 @@ static const struct fh_key k_dataplane[] = {
 	{.name = "burst", .type = FH_K_U32, .off = OFF(fh_cfg_dataplane, burst), .min = 1, .max = 64, .dflt = "32",
 	 .doc = "RX/TX burst size."},
 	{.name = "mbufs", .type = FH_K_U32, .off = OFF(fh_cfg_dataplane, mbufs), .min = 1023, .max = 4194303,
-	 .dflt = "8191", .doc = "Packet buffers in the pool."},
+	 .dflt = "8191", .doc = "Packet buffers in the pool; " STR(FH_COST_MBUF) " B of EAL memory each."},
 	{.name = "hugepages", .type = FH_K_BOOL, .off = OFF(fh_cfg_dataplane, hugepages), .dflt = "false",
 	 .doc = "Use hugepages (false: EAL --no-huge, works anywhere)."},
 	{.name = "memory-mb", .type = FH_K_U32, .off = OFF(fh_cfg_dataplane, memory_mb), .min = 64, .max = 1048576,
-	 .dflt = "512", .doc = "EAL memory (-m)."},
+	 .dflt = "512",
+	 .doc = "EAL memory (-m). Must hold the tables of `limits`, the mbufs and " STR(FH_LIMITS_EAL_RESERVE_MB)
+		" MiB for DPDK itself; --check-config says when it does not."},
 	SCALAR_LIST("eal-args", fh_cfg_dataplane, eal_args, el_path, NULL,
 		    "Extra EAL arguments (e.g. [\"-l\", \"0-2\"]); the command line's after -- come last."),
+	{0},
+};
+
+/*
+ * Defaults sized for a hub of 10,000 peers: a tunnel (Virtual-Access) and an IKE SA each, two
+ * child SA pairs during a rekey, a route or two per peer; they fit the default memory-mb (512),
+ * see doc/config-guide.md "Sizing a hub".
+ */
+#define LIM(kname, m, lo, hi, d, doctext)                                                              \
+	{                                                                                              \
+		.name = kname, .type = FH_K_U32, .off = OFF(fh_cfg_limits, m), .min = lo, .max = hi, .dflt = d, \
+		.doc = doctext                                                                         \
+	}
+
+static const struct fh_key k_limits[] = {
+	LIM("interfaces", interfaces, 16, 1048576, "20480",
+	    "Interface slots, Virtual-Access clones included; " STR(FH_COST_IFACE) " B each."),
+	LIM("tunnels", tunnels, 1, 1048576, "16384",
+	    "Tunnel interfaces (static Tunnel and Virtual-Access); " STR(FH_COST_TUNNEL) " B each."),
+	LIM("sa-pairs", sa_pairs, 1, 1048576, "32768",
+	    "Child SA pairs in the data plane (both directions; a rekey holds two per tunnel for a while); "
+	    STR(FH_COST_SA_PAIR) " B each."),
+	LIM("routes", routes, 16, 4194304, "65536",
+	    "FIB routes (each interface address takes two: the subnet and the /32); " STR(FH_COST_ROUTE) " B each."),
+	LIM("next-hops", next_hops, 16, 1048576, "32768",
+	    "Distinct FIB next hops (one per tunnel, one per gateway); " STR(FH_COST_NEXT_HOP) " B each."),
+	LIM("neighbours", neighbours, 16, 1048576, "8192", "ARP cache entries; " STR(FH_COST_NEIGH) " B each."),
+	LIM("neighbour-queue", neighbour_queue, 0, 64, "4",
+	    "Packets held per unresolved neighbour while ARP is outstanding (0 = drop them); "
+	    STR(FH_COST_NEIGH_QUEUE_PKT) " B each per neighbour, the mbufs are in dataplane.mbufs."),
+	LIM("ike-sas", ike_sas, 1, 1048576, "16384",
+	    "IKE SAs, established and half-open; " STR(FH_COST_IKE_SA) " B of heap each (not EAL memory)."),
+	LIM("lpm-tbl8-groups", lpm_tbl8_groups, 256, 65536, "8192",
+	    "rte_lpm tbl8 groups, one per /24 that holds longer prefixes; " STR(FH_COST_LPM_TBL8)
+	    " B each, on top of the fixed 64 MiB tbl24."),
 	{0},
 };
 
@@ -476,6 +516,9 @@ const struct fh_key fh_schema_root[] = {
 	 .size = SZ(fh_config, control_socket), .dflt = "/run/flexhub.sock", .doc = "Unix socket of flexhubctl."},
 	{.name = "dataplane", .type = FH_K_OBJ, .off = OFF(fh_config, dataplane), .sub = k_dataplane,
 	 .doc = "Worker lcores and DPDK."},
+	{.name = "limits", .type = FH_K_OBJ, .off = OFF(fh_config, limits), .sub = k_limits,
+	 .pos_off = OFF(fh_config, limits) + OFF(fh_cfg_limits, pos) + 1,
+	 .doc = "Capacity of the run-time tables (peers, SAs, routes, neighbours) and the memory each costs."},
 	SCALAR_LIST("debug", fh_config, debug, el_name, NULL,
 		    "Debug categories on at start, as in IOS: \"crypto ikev2 packet\", \"nhrp event\", ..."),
 	{.name = "crypto", .type = FH_K_OBJ, .off = 0, .sub = k_crypto, .doc = "crypto ikev2 / crypto ipsec."},

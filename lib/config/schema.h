@@ -42,6 +42,8 @@ struct fh_key {
 	size_t size;      /* STR/HEX: buffer size; MAP/LIST: element size */
 	size_t cnt_off;   /* MAP/LIST: offset of the uint32_t count */
 	size_t has_off;   /* offset + 1 of a bool set when the key is present; 0 = none */
+	size_t pos_off;   /* offset + 1 of a struct fh_pos set to where the key was written; 0 = none
+			   * (blocks have no field of their own in the position map) */
 	uint32_t min, max; /* U32 range; LIST/MAP: max items (0 = unbounded for allocated) */
 	const struct fh_enum *enums;
 	const struct fh_key *sub;  /* OBJ/MAP: keys of the struct; LIST: the element (one key) */

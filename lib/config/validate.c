@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "fh_limits.h"
 #include "schema.h"
 
 /* Debug categories of the guide's troubleshooting section, plus our data plane. */
@@ -558,6 +559,101 @@ static void check_routers(struct vctx *v)
 	}
 }
 
+/* Where a memory error goes: the limits block, else the keys that size memory, if written. */
+static struct fh_pos limits_pos(const struct fh_config *cfg)
+{
+	struct fh_pos p = cfg->limits.pos;
+
+	if (p.line == 0)
+		p = fh_posmap_get(cfg, &cfg->dataplane.memory_mb);
+	if (p.line == 0)
+		p = fh_posmap_get(cfg, &cfg->dataplane.mbufs);
+	if (p.line == 0)
+		p = (struct fh_pos){1, 1};
+	return p;
+}
+
+/* eal-args that set EAL memory themselves make memory-mb unused (app/flexhub/eal.c). */
+static bool eal_memory_overridden(const struct fh_config *cfg)
+{
+	for (uint32_t i = 0; i < cfg->dataplane.n_eal_args; i++) {
+		const char *a = cfg->dataplane.eal_args[i];
+
+		if (strncmp(a, "-m", 2) == 0 || strncmp(a, "--socket-mem", 12) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void check_limits_memory(struct vctx *v)
+{
+	const struct fh_config *cfg = v->cfg;
+	struct fh_limits_share s[FH_LIMITS_SHARES_MAX];
+	unsigned n = fh_limits_dp_shares(cfg, s, FH_LIMITS_SHARES_MAX), big = 0;
+	uint64_t need = fh_limits_dp_bytes(cfg), mib = 1u << 20;
+	uint64_t need_mb = (need + mib - 1) / mib + FH_LIMITS_EAL_RESERVE_MB;
+
+	if (need_mb <= cfg->dataplane.memory_mb || eal_memory_overridden(cfg))
+		return;
+	for (unsigned i = 1; i < n; i++)
+		if (s[i].key != NULL && (s[big].key == NULL || s[i].bytes > s[big].bytes))
+			big = i;
+	fh_cfg_error(v->errs, cfg->file, limits_pos(cfg),
+		     "the data-plane limits need %llu MiB of EAL memory (%llu MiB of tables and mbufs + %u MiB for DPDK "
+		     "itself) but dataplane.memory-mb is %u: raise memory-mb or lower %s (the largest share, %llu MiB)",
+		     (unsigned long long)need_mb, (unsigned long long)(need_mb - FH_LIMITS_EAL_RESERVE_MB),
+		     FH_LIMITS_EAL_RESERVE_MB, cfg->dataplane.memory_mb, s[big].key,
+		     (unsigned long long)((s[big].bytes + mib - 1) / mib));
+}
+
+/* The config's own objects must fit the tables it asks for; the error points at the first one
+ * that does not. */
+static void check_limits_objects(struct vctx *v)
+{
+	const struct fh_config *cfg = v->cfg;
+	const struct fh_cfg_limits *l = &cfg->limits;
+	uint32_t tunnels = 0, routes = 0;
+
+	if (cfg->n_iface > l->interfaces)
+		NERR(v, &cfg->iface[l->interfaces].hdr,
+		     "interface %s: the config has %u interfaces, more than limits.interfaces (%u); raise limits.interfaces",
+		     cfg->iface[l->interfaces].hdr.name, cfg->n_iface, l->interfaces);
+	for (uint32_t i = 0; i < cfg->n_iface; i++) {
+		if (cfg->iface[i].kind != FH_IF_TUNNEL || ++tunnels != l->tunnels + 1)
+			continue;
+		NERR(v, &cfg->iface[i].hdr,
+		     "interface %s: more tunnel interfaces than limits.tunnels (%u); raise limits.tunnels",
+		     cfg->iface[i].hdr.name, l->tunnels);
+	}
+	if (cfg->n_static_sa > l->sa_pairs)
+		NERR(v, &cfg->static_sa[l->sa_pairs].hdr,
+		     "static-sa %s: the config has %u static SAs, more than limits.sa-pairs (%u); raise limits.sa-pairs",
+		     cfg->static_sa[l->sa_pairs].hdr.name, cfg->n_static_sa, l->sa_pairs);
+	/* the FIB order: two routes per interface address (subnet and /32) first, then ip route */
+	for (uint32_t i = 0; i < cfg->n_iface; i++) {
+		const struct fh_cfg_iface *f = &cfg->iface[i];
+
+		if (!f->ip.present || f->ip.negotiated)
+			continue;
+		routes += 2;
+		if (routes > l->routes && routes - 2 <= l->routes) {
+			VERR(v, &f->ip, "interface %s: its address routes are past limits.routes (%u); raise limits.routes",
+			     f->hdr.name, l->routes);
+			return;
+		}
+	}
+	for (uint32_t i = 0; i < cfg->n_route; i++)
+		if (++routes == l->routes + 1) {
+			VERR(v, &cfg->route[i], "ip route: route %u of the config (with two per interface address) is past "
+			     "limits.routes (%u); raise limits.routes", routes, l->routes);
+			break;
+		}
+	if (cfg->n_arp > l->neighbours)
+		VERR(v, &cfg->arp[l->neighbours],
+		     "arp: the config has %u static neighbours, more than limits.neighbours (%u); raise limits.neighbours",
+		     cfg->n_arp, l->neighbours);
+}
+
 int fh_config_iface_find(const struct fh_config *cfg, const char *name)
 {
 	char canon[FH_NAME_MAX];
@@ -727,4 +823,6 @@ void fh_config_validate(struct fh_config *cfg, struct fh_cfg_errs *errs)
 	check_routes(&v);
 	check_arp(&v);
 	check_routers(&v);
+	check_limits_objects(&v);
+	check_limits_memory(&v);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "fh_config.h"
+#include "fh_limits.h"
 #include "schema.h"
 #include "fh_test.h"
 
@@ -347,29 +348,217 @@ static const struct bad bad[] = {
 	{"static ARP on a loopback",
 	 "interfaces:\n  Loopback0: {ip-address: 10.0.0.1/32}\nip:\n  arp:\n    - {address: 10.0.0.2, mac: 02:00:00:00:00:01, interface: Loopback0}\n",
 	 "is not a physical interface", 5, 62},
+	{"workers beyond the data plane's 64", "dataplane: {workers: 65}\n", "65 is out of range 1..64", 1, 22},
+	{"limits need more memory than memory-mb", "hostname: a\nlimits:\n  sa-pairs: 1048576\n",
+	 "the data-plane limits need 4780 MiB of EAL memory (4716 MiB of tables and mbufs + 64 MiB for DPDK itself) but "
+	 "dataplane.memory-mb is 512: raise memory-mb or lower limits.sa-pairs (the largest share, 4608 MiB)", 2, 1},
+	{"default limits in a memory-mb too small", "dataplane:\n  memory-mb: 256\n",
+	 "need 316 MiB of EAL memory (252 MiB of tables and mbufs + 64 MiB for DPDK itself) but dataplane.memory-mb is 256: "
+	 "raise memory-mb or lower limits.sa-pairs", 2, 14},
+	{"mbufs the largest share", "dataplane: {mbufs: 262143}\n", "lower dataplane.mbufs (the largest share, 576 MiB)", 1, 20},
+	{"limit out of range", "limits: {neighbour-queue: 65}\n", "65 is out of range 0..64", 1, 27},
+	{"more tunnels than limits.tunnels",
+	 IF_GI1 "  Tunnel0: {tunnel-source: Gi1, tunnel-destination: 1.2.3.4}\n  Loopback0: {}\n"
+		"  Tunnel1: {tunnel-source: Gi1, tunnel-destination: 1.2.3.5}\nlimits: {tunnels: 1}\n",
+	 "interface Tunnel1: more tunnel interfaces than limits.tunnels (1); raise limits.tunnels", 5, 3},
+	{"more static SAs than limits.sa-pairs",
+	 IF_GI1 "  Tunnel0: {tunnel-source: Gi1, tunnel-destination: 1.2.3.4}\nlimits: {sa-pairs: 1}\n"
+		"crypto:\n  ipsec:\n    static-sas:\n"
+		"      A: {interface: Tunnel0, spi-in: 0x1000, spi-out: 0x2000, encryption: esp-gcm-128, "
+		"encryption-key-in: 0011223344556677889900112233445566778899, encryption-key-out: 0011223344556677889900112233445566778899}\n"
+		"      B: {interface: Tunnel0, spi-in: 0x1001, spi-out: 0x2001, encryption: esp-gcm-128, "
+		"encryption-key-in: 0011223344556677889900112233445566778899, encryption-key-out: 0011223344556677889900112233445566778899}\n",
+	 "static-sa B: the config has 2 static SAs, more than limits.sa-pairs (1); raise limits.sa-pairs", 9, 7},
 	{"identity-local malformed", "crypto:\n  ikev2:\n    profiles:\n      PR: {match-identity-remote: {fqdn: a.b}, authentication-remote: [], identity-local: fqdn}\n",
 	 "identity-local must be", 4, 91},
 };
 
+/* The config is refused, and one of its errors is at line:col and says expect. */
+static void check_bad(const struct bad *b)
+{
+	struct fh_cfg_errs errs = {0};
+	struct fh_config *c = fh_config_load_buffer("bad.yaml", b->yaml, strlen(b->yaml), &errs);
+	char where[64];
+	bool ok = false;
+
+	snprintf(where, sizeof(where), "bad.yaml:%u:%u: ", b->line, b->col);
+	for (uint32_t e = 0; c == NULL && e < errs.n && e < FH_CFG_ERRS_MAX; e++)
+		ok |= strncmp(errs.e[e].msg, where, strlen(where)) == 0 && strstr(errs.e[e].msg, b->expect) != NULL;
+	if (!fh_check(ok, "refused: %s", b->what)) {
+		printf("# want %s...%s\n", where, b->expect);
+		for (uint32_t e = 0; e < errs.n && e < FH_CFG_ERRS_MAX; e++)
+			printf("# got  %s\n", errs.e[e].msg);
+	}
+	fh_config_free(c);
+}
+
 static void test_bad_configs(void)
 {
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct fh_cfg_errs errs = {0};
-		struct fh_config *c = fh_config_load_buffer("bad.yaml", bad[i].yaml, strlen(bad[i].yaml), &errs);
-		char where[64];
-		bool ok;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		check_bad(&bad[i]);
+}
 
-		snprintf(where, sizeof(where), "bad.yaml:%u:%u: ", bad[i].line, bad[i].col);
-		ok = false;
-		for (uint32_t e = 0; c == NULL && e < errs.n && e < FH_CFG_ERRS_MAX; e++)
-			ok |= strncmp(errs.e[e].msg, where, strlen(where)) == 0 && strstr(errs.e[e].msg, bad[i].expect) != NULL;
-		if (!fh_check(ok, "refused: %s", bad[i].what)) {
-			printf("# want %s...%s\n", where, bad[i].expect);
-			for (uint32_t e = 0; e < errs.n && e < FH_CFG_ERRS_MAX; e++)
-				printf("# got  %s\n", errs.e[e].msg);
-		}
-		fh_config_free(c);
-	}
+/* A growing text buffer for generated configs. */
+struct gen {
+	char *s;
+	size_t len;
+	FILE *f;
+};
+
+static void gen_open(struct gen *g)
+{
+	g->s = NULL;
+	g->len = 0;
+	g->f = open_memstream(&g->s, &g->len);
+}
+
+static char *gen_close(struct gen *g)
+{
+	fclose(g->f);
+	return g->s;
+}
+
+static struct fh_config *load_text(const char *name, const char *y, struct fh_cfg_errs *errs)
+{
+	memset(errs, 0, sizeof(*errs));
+	return fh_config_load_buffer(name, y, strlen(y), errs);
+}
+
+static void test_limits_defaults(void)
+{
+	struct fh_cfg_errs errs;
+	struct fh_config *c = load_text("empty.yaml", "", &errs);
+	uint64_t need;
+
+	if (!fh_check(c != NULL, "an empty config loads with the default limits"))
+		return;
+	fh_check(c->limits.interfaces == 20480 && c->limits.tunnels == 16384 && c->limits.sa_pairs == 32768 &&
+			 c->limits.routes == 65536 && c->limits.next_hops == 32768 && c->limits.neighbours == 8192 &&
+			 c->limits.neighbour_queue == 4 && c->limits.ike_sas == 16384 && c->limits.lpm_tbl8_groups == 8192 &&
+			 c->limits.pos.line == 0,
+		 "limits defaults: 20480 interfaces, 16384 tunnels, 32768 SA pairs, 65536 routes, ...");
+	need = fh_limits_dp_bytes(c);
+	/* the sum by hand, so a changed cost or default shows up here and in doc/config-guide.md */
+	fh_check(need == 20480ull * 256 + 16384ull * 320 + 32768ull * 4608 + 65536ull * 96 + 32768ull * 32 +
+				 8192ull * 96 + 8192ull * 4 * 8 + (1ull << 26) + 8192ull * 1024 + 8191ull * 2304,
+		 "fh_limits_dp_bytes of the defaults: %llu bytes", (unsigned long long)need);
+	fh_check((need >> 20) + 1 + FH_LIMITS_EAL_RESERVE_MB <= c->dataplane.memory_mb,
+		 "the defaults (sized for 10,000 peers) fit the default memory-mb: %llu + %u <= %u MiB",
+		 (unsigned long long)(need >> 20) + 1, FH_LIMITS_EAL_RESERVE_MB, c->dataplane.memory_mb);
+	fh_check(fh_limits_ike_bytes(c) == 16384ull * 6144, "IKE SAs are counted apart (heap)");
+	fh_config_free(c);
+
+	c = load_text("limits.yaml", "limits:\n  tunnels: 100\n  sa-pairs: 200\n", &errs);
+	fh_check(c != NULL && c->limits.tunnels == 100 && c->limits.sa_pairs == 200 && c->limits.routes == 65536 &&
+			 c->limits.pos.line == 1 && c->limits.pos.col == 1,
+		 "a limits block sets its keys, the others keep their defaults, its position is kept");
+	fh_config_free(c);
+}
+
+/* Generated configs that cross one limit by one object: the error is at that object. */
+static void test_limits_objects(void)
+{
+	struct gen g;
+	struct bad b;
+	char *y;
+
+	gen_open(&g);
+	fputs("limits: {interfaces: 16}\ninterfaces:\n", g.f);
+	for (int i = 0; i < 17; i++)
+		fprintf(g.f, "  Loopback%d: {}\n", i);
+	y = gen_close(&g);
+	b = (struct bad){"17 interfaces, limits.interfaces 16", y,
+			 "interface Loopback16: the config has 17 interfaces, more than limits.interfaces (16); raise "
+			 "limits.interfaces", 19, 3};
+	check_bad(&b);
+	free(y);
+
+	/* 7 addresses (14 routes) + 2 routes fit 16; the third route does not */
+	gen_open(&g);
+	fputs("limits: {routes: 16}\ninterfaces:\n", g.f);
+	for (int i = 0; i < 7; i++)
+		fprintf(g.f, "  Loopback%d: {ip-address: 10.0.%d.1/32}\n", i, i);
+	fputs("ip:\n  routes:\n", g.f);
+	for (int i = 0; i < 3; i++)
+		fprintf(g.f, "    - {prefix: 10.%d.0.0/16, interface: Loopback0}\n", 10 + i);
+	y = gen_close(&g);
+	b = (struct bad){"routes past limits.routes", y,
+			 "ip route: route 17 of the config (with two per interface address) is past limits.routes (16); "
+			 "raise limits.routes", 14, 7};
+	check_bad(&b);
+	free(y);
+
+	gen_open(&g);
+	fputs("limits: {routes: 16}\ninterfaces:\n", g.f);
+	for (int i = 0; i < 9; i++)
+		fprintf(g.f, "  Loopback%d: {ip-address: 10.0.%d.1/32}\n", i, i);
+	y = gen_close(&g);
+	b = (struct bad){"interface addresses past limits.routes", y,
+			 "interface Loopback8: its address routes are past limits.routes (16); raise limits.routes", 11, 27};
+	check_bad(&b);
+	free(y);
+
+	gen_open(&g);
+	fputs("limits: {neighbours: 16}\n" IF_GI1 "ip:\n  arp:\n", g.f);
+	for (int i = 0; i < 17; i++)
+		fprintf(g.f, "    - {address: 192.168.0.%d, mac: 02:00:00:00:00:%02x, interface: Gi1}\n", 20 + i, i + 1);
+	y = gen_close(&g);
+	b = (struct bad){"static ARP past limits.neighbours", y,
+			 "arp: the config has 17 static neighbours, more than limits.neighbours (16); raise limits.neighbours",
+			 22, 7};
+	check_bad(&b);
+	free(y);
+}
+
+/* A hub written out with 10,001 static tunnels: refused under limits.tunnels 10000, naming it at
+ * the 10,001st tunnel; accepted when the limit is raised, once memory-mb holds the tables. */
+static char *hub_10001(const char *limits, const char *memory)
+{
+	struct gen g;
+
+	gen_open(&g);
+	fprintf(g.f, "dataplane: {%s}\nlimits: {%s}\ninterfaces:\n  Gi1: {device: net_null0, ip-address: 192.168.0.1/16}\n",
+		memory, limits);
+	for (uint32_t i = 0; i < 10001; i++)
+		fprintf(g.f, "  Tunnel%u: {ip-address: 10.%u.%u.%u/30, tunnel-source: Gi1, tunnel-destination: 172.16.%u.%u}\n", i,
+			(i * 4) >> 16, ((i * 4) >> 8) & 0xff, ((i * 4) & 0xff) + 1, i >> 8, i & 0xff);
+	return gen_close(&g);
+}
+
+static void test_limits_10001_tunnels(void)
+{
+	struct fh_cfg_errs errs;
+	struct fh_config *c;
+	char *y;
+	bool named = false;
+
+	y = hub_10001("tunnels: 10000", "memory-mb: 512");
+	c = load_text("hub10k.yaml", y, &errs);
+	for (uint32_t e = 0; e < errs.n && e < FH_CFG_ERRS_MAX; e++)
+		named |= strncmp(errs.e[e].msg, "hub10k.yaml:10005:3: interface Tunnel10000: ", 44) == 0 &&
+			 strstr(errs.e[e].msg, "raise limits.tunnels") != NULL;
+	if (!fh_check(c == NULL && errs.n == 1 && named, "10,001 tunnels under limits.tunnels 10000: refused at Tunnel10000"))
+		fh_config_print_errs(stdout, &errs);
+	fh_config_free(c);
+	free(y);
+
+	/* the most tunnels there are: 320 MiB of tunnel table, which 512 MiB cannot hold with the rest */
+	y = hub_10001("tunnels: 1048576", "memory-mb: 512");
+	c = load_text("hub10k.yaml", y, &errs);
+	if (!fh_check(c == NULL && errs.n == 1 && strstr(errs.e[0].msg, "hub10k.yaml:2:1: ") == errs.e[0].msg &&
+			      strstr(errs.e[0].msg, "raise memory-mb or lower limits.tunnels (the largest share, 320 MiB)") != NULL,
+		      "limits.tunnels raised past memory-mb: refused naming memory-mb and limits.tunnels"))
+		fh_config_print_errs(stdout, &errs);
+	fh_config_free(c);
+	free(y);
+
+	y = hub_10001("tunnels: 1048576", "memory-mb: 1024");
+	c = load_text("hub10k.yaml", y, &errs);
+	if (!fh_check(c != NULL && c->n_iface == 10002 && c->limits.tunnels == 1048576,
+		      "10,001 tunnels with limits.tunnels raised and memory-mb 1024: accepted"))
+		fh_config_print_errs(stdout, &errs);
+	fh_config_free(c);
+	free(y);
 }
 
 static void test_alias_bomb_bounded(void)
@@ -478,6 +667,9 @@ int main(int argc, char **argv)
 	test_hub_values();
 	test_smart_defaults();
 	test_bad_configs();
+	test_limits_defaults();
+	test_limits_objects();
+	test_limits_10001_tunnels();
 	test_alias_bomb_bounded();
 	test_all_errors_listed();
 	test_schema();
