@@ -520,6 +520,7 @@ void fh_control_loop(struct fh_app *app)
 		handle_punts(app, &n);
 		handle_resolve(app);
 		fh_sa_lifetimes(app);
+		fh_bench_tick(app);
 		fh_dp_reclaim(&app->dp);
 		fh_ike_tick(app->ike, fh_now_ms());
 		fh_ctl_poll(&app->ctl, n != 0 ? 0 : CTL_POLL_MS, fh_commands, app);

@@ -139,6 +139,11 @@ void fh_ike_glue_stop(struct fh_app *app);
 void fh_ike_glue_reload(struct fh_app *app);
 void fh_ike_punt(struct fh_app *app, struct rte_mbuf *m);
 
+/* bench.c: SA table install rate and churn, for benchmarks */
+int fh_bench_cmd(FILE *out, bool json, int argc, char **argv, void *ctx);
+void fh_bench_tick(struct fh_app *app);
+void fh_bench_free(void);
+
 /* show.c */
 extern const struct fh_ctl_cmd fh_commands[];
 

@@ -156,6 +156,7 @@ static void stop(struct fh_app *app)
 	if (app->dp.punt != NULL)
 		fh_dp_fini(&app->dp);
 	fh_sa_glue_free(app);
+	fh_bench_free();
 	fh_nwait_free(app->nwait, nwait_drop, NULL);
 	app->nwait = NULL;
 	rte_mempool_free(app->pool);

@@ -669,6 +669,8 @@ const struct fh_ctl_cmd fh_commands[] = {
 	{"show crypto ikev2 stats", "IKEv2 message and SA counters", show_crypto_ikev2_stats},
 	{"clear crypto ikev2 sa *", "delete IKEv2 SAs [tunnel-id]; configured tunnels come back", clear_crypto_ikev2_sa},
 	{"crypto ikev2 rekey *", "rekey now: child|ike [tunnel-id] (flexhub extension)", rekey_crypto_ikev2},
+	{"crypto ipsec bench *", "install N | churn RATE SECONDS | status: SA table benchmark (flexhub extension)",
+	 fh_bench_cmd},
 	{"show version", "version and uptime", show_version},
 	{"show debugging", "debug categories that are on", show_debugging},
 	{"clear counters", "zero every counter", clear_counters},
