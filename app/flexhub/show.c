@@ -379,21 +379,11 @@ static void sa_block(FILE *out, const char *dir, const struct fh_sa *sa, const s
 	fprintf(out, "        Status: ACTIVE(ACTIVE)\n\n");
 }
 
-static int show_crypto_ipsec_sa(FILE *out, bool json, int argc, char **argv, void *ctx)
+/* One pair of show crypto ipsec sa; false when it is not shown (retiring, tunnel gone). */
+static bool ipsec_pair(FILE *out, bool json, struct fh_json *jp, struct fh_app *app, const struct fh_sadb_pair *p)
 {
-	struct fh_app *app = APP(ctx);
-	struct fh_json j;
-
-	(void)argc;
-	(void)argv;
-	fh_json_init(&j, out);
-	if (json)
-		fh_json_arr_begin(&j);
-	uint32_t cur = 0;
-	struct fh_sadb_pair *p;
-
-	/* by tunnel would be the guide's order; slot order is what a cursor walks in O(1) a pair */
-	while ((p = fh_sadb_next(app->sadb, &cur)) != NULL) {
+#define j (*jp)
+	{
 		const struct fh_sa *in = p->in, *o = p->out;
 		const struct fh_app_pair *u = p->user;
 		int ts = fh_iface_slot(&app->ifs, p->tunnel);
@@ -408,7 +398,7 @@ static int show_crypto_ipsec_sa(FILE *out, bool json, int argc, char **argv, voi
 		bool gre;
 
 		if (p->state == FH_SADB_RETIRING || ti == NULL || ti->cfg_idx < 0)
-			continue;
+			return false;
 		tun = &app->cfg->iface[ti->cfg_idx];
 		src = tun->source_idx >= 0 ? &app->cfg->iface[tun->source_idx] : NULL;
 		dt = fh_dp_tunnel_get(&app->dp.tables, (uint32_t)ts);
@@ -444,7 +434,7 @@ static int show_crypto_ipsec_sa(FILE *out, bool json, int argc, char **argv, voi
 			fh_json_kv_u64(&j, "peer-port", peer_port);
 			fh_json_kv_str(&j, "state", fh_sadb_state_name(p->state));
 			fh_json_obj_end(&j);
-			continue;
+			return true;
 		}
 		fprintf(out, "\ninterface: %s\n    Crypto map tag: %s-head-0, local addr %s\n\n", tun->hdr.name,
 			tun->hdr.name, l);
@@ -478,9 +468,41 @@ static int show_crypto_ipsec_sa(FILE *out, bool json, int argc, char **argv, voi
 		sa_block(out, "outbound", o, u);
 		fprintf(out, "     outbound ah sas:\n\n     outbound pcp sas:\n");
 	}
-	if (json) {
-		fh_json_arr_end(&j);
-		return fh_json_finish(&j);
+	return true;
+#undef j
+}
+
+/*
+ * show crypto ipsec sa, streamed: a chunk at a time between control-loop passes, so 10,000 pairs
+ * never hold IKE up. The cursor is a slot of the SA database (slots never move; pairs that come or
+ * go between chunks are shown or not, as they are at that moment). Slot order: by tunnel would be
+ * the guide's order, slot order is what a cursor walks in O(1) a pair.
+ */
+#define CURSOR_STARTED (1ull << 32)
+
+static int show_crypto_ipsec_sa(FILE *out, struct fh_ctl_cursor *cur, void *ctx)
+{
+	struct fh_app *app = APP(ctx);
+	struct fh_sadb_pair *p;
+	uint32_t c;
+
+	if (cur->pos == 0) {
+		fh_json_init(&cur->js, out);
+		if (cur->json)
+			fh_json_arr_begin(&cur->js);
+		cur->pos = CURSOR_STARTED;
+	}
+	c = (uint32_t)cur->pos;
+	while ((p = fh_sadb_next(app->sadb, &c)) != NULL) {
+		ipsec_pair(out, cur->json, &cur->js, app, p);
+		if (fh_ctl_chunk_full(cur, out)) {
+			cur->pos = CURSOR_STARTED | c;
+			return 1;
+		}
+	}
+	if (cur->json) {
+		fh_json_arr_end(&cur->js);
+		return fh_json_finish(&cur->js);
 	}
 	return 0;
 }
@@ -664,7 +686,7 @@ const struct fh_ctl_cmd fh_commands[] = {
 	{"show ip interface brief", "interfaces, addresses and states", show_ip_int_brief},
 	{"show running-config", "the running config as normalized YAML", show_running},
 	{"show counters", "data-plane, control-plane and port counters", show_counters},
-	{"show crypto ipsec sa", "IPsec SAs with counters, SPIs, transforms, MTUs", show_crypto_ipsec_sa},
+	{"show crypto ipsec sa", "IPsec SAs with counters, SPIs, transforms, MTUs", NULL, show_crypto_ipsec_sa},
 	{"show crypto ikev2 sa *", "IKEv2 SAs [detail]", show_crypto_ikev2_sa},
 	{"show crypto ikev2 stats", "IKEv2 message and SA counters", show_crypto_ikev2_stats},
 	{"clear crypto ikev2 sa *", "delete IKEv2 SAs [tunnel-id]; configured tunnels come back", clear_crypto_ikev2_sa},
