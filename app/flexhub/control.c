@@ -56,14 +56,11 @@ static void send_reply(struct fh_app *app, struct rte_mbuf *m, enum fh_tx_kind k
 /* Is addr (host order) inside a subnet configured on the interface bound to port pi? */
 static bool on_link(const struct fh_app *app, int pi, uint32_t addr)
 {
-	for (uint32_t i = 0; i < app->ifs.n; i++) {
-		const struct fh_iface *f = &app->ifs.v[i];
+	const struct fh_iface *f = pi >= 0 && pi < FH_DP_PORTS_MAX && app->port_if[pi] >= 0 ? &app->ifs.v[app->port_if[pi]]
+											: NULL;
 
-		if (f->used && f->port == pi && f->has_addr && f->plen < 32 && ((addr ^ f->addr) & fh_prefix_mask(f->plen)) == 0 &&
-		    addr != f->addr)
-			return true;
-	}
-	return false;
+	return f != NULL && f->has_addr && f->plen < 32 && ((addr ^ f->addr) & fh_prefix_mask(f->plen)) == 0 &&
+	       addr != f->addr;
 }
 
 /* A packet that waited for ARP goes out now: Ethernet on, to its port through worker 0. */
@@ -318,10 +315,10 @@ static void handle_punts(struct fh_app *app, unsigned int *n_out)
 /* The source address a port's ARP requests carry: its interface address. */
 static uint32_t port_addr(const struct fh_app *app, int pi)
 {
-	for (uint32_t i = 0; i < app->ifs.n; i++)
-		if (app->ifs.v[i].used && app->ifs.v[i].port == pi && app->ifs.v[i].has_addr)
-			return app->ifs.v[i].addr;
-	return 0;
+	const struct fh_iface *f = pi >= 0 && pi < FH_DP_PORTS_MAX && app->port_if[pi] >= 0 ? &app->ifs.v[app->port_if[pi]]
+											: NULL;
+
+	return f != NULL && f->has_addr ? f->addr : 0;
 }
 
 static void arp_request(struct fh_app *app, int pi, uint32_t ip)

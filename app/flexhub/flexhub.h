@@ -72,6 +72,7 @@ struct fh_app {
 	struct fh_config *cfg;
 	struct fh_app_limits lim;
 	struct fh_iface_table ifs;
+	int port_if[FH_DP_PORTS_MAX]; /* data-plane port -> the slot of its interface (-1 none) */
 	struct fh_dp dp;
 	struct rte_mempool *pool;
 	struct fh_ctl_server ctl;

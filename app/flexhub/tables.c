@@ -114,14 +114,15 @@ static bool resolve_gw(const struct fh_app *app, uint32_t gw, struct fh_nh *out)
 {
 	int best = -1;
 
-	for (uint32_t i = 0; i < app->ifs.n; i++) {
-		const struct fh_iface *f = &app->ifs.v[i];
+	/* gateways are on a port's subnet: a handful of interfaces, not the Virtual-Access crowd */
+	for (uint32_t pi = 0; pi < FH_DP_PORTS_MAX; pi++) {
+		int i = app->port_if[pi];
+		const struct fh_iface *f = i >= 0 ? &app->ifs.v[i] : NULL;
 
-		if (!f->used || !f->has_addr || !f->admin_up || f->plen == 32 || f->kind != FH_IF_PHYSICAL ||
-		    ((gw ^ f->addr) & fh_prefix_mask(f->plen)) != 0)
+		if (f == NULL || !f->has_addr || !f->admin_up || f->plen == 32 || ((gw ^ f->addr) & fh_prefix_mask(f->plen)) != 0)
 			continue;
 		if (best < 0 || f->plen > app->ifs.v[best].plen)
-			best = (int)i;
+			best = i;
 	}
 	if (best < 0)
 		return false;
@@ -268,6 +269,11 @@ void fh_tables_gone(void *arg, int slot)
 
 static int sync_all(struct fh_app *app)
 {
+	for (uint32_t p = 0; p < FH_DP_PORTS_MAX; p++)
+		app->port_if[p] = -1;
+	for (uint32_t i = 0; i < app->ifs.n; i++)
+		if (app->ifs.v[i].used && app->ifs.v[i].port >= 0 && app->ifs.v[i].port < FH_DP_PORTS_MAX)
+			app->port_if[app->ifs.v[i].port] = (int)i;
 	local_addrs(app);
 	for (uint32_t i = 0; i < app->ifs.n; i++)
 		if (app->ifs.v[i].used && app->ifs.v[i].kind == FH_IF_TUNNEL)
