@@ -34,8 +34,35 @@ struct child {
 	uint64_t in_pkts, out_pkts, in_bytes, out_bytes;
 };
 
+/* Tunnel handles as a caller hands them out: by name, stable for as long as the name lives, and
+ * on purpose unlike any config index (1000 + 7k for the k-th name seen). */
+#define NAMES 16
+struct names {
+	char name[NAMES][FH_NAME_MAX];
+	int n;
+};
+
+static uint32_t names_handle(struct names *m, const char *name)
+{
+	for (int k = 0; k < m->n; k++)
+		if (strcmp(m->name[k], name) == 0)
+			return 1000 + (uint32_t)k * 7;
+	if (m->n == NAMES)
+		return 0;
+	snprintf(m->name[m->n], FH_NAME_MAX, "%s", name);
+	return 1000 + (uint32_t)m->n++ * 7;
+}
+
+static const char *names_of(const struct names *m, uint32_t h)
+{
+	if (h < 1000 || (h - 1000) % 7 != 0 || (h - 1000) / 7 >= (uint32_t)m->n)
+		return NULL;
+	return m->name[(h - 1000) / 7];
+}
+
 struct side {
 	const char *name;
+	struct names tun;
 	struct fh_config *cfg;
 	struct fh_ike *ike;
 	struct msg q[QMAX]; /* messages this side sent, not yet delivered */
@@ -43,6 +70,7 @@ struct side {
 	struct child ch[CHILDREN];
 	int ups, downs, keepalives;
 	uint32_t addr;
+	bool refuse_up;      /* the data plane refuses new pairs */
 };
 
 static struct side A = {.name = "A"}, B = {.name = "B"};
@@ -72,6 +100,8 @@ static int cb_up(void *ctx, const struct fh_ike_child_sa *c)
 {
 	struct side *s = ctx;
 
+	if (s->refuse_up)
+		return -1;
 	for (int i = 0; i < CHILDREN; i++)
 		if (!s->ch[i].up) {
 			struct child *k = &s->ch[i];
@@ -89,7 +119,7 @@ static int cb_up(void *ctx, const struct fh_ike_child_sa *c)
 	return -1;
 }
 
-static void cb_down(void *ctx, int tunnel, uint32_t spi_in, uint32_t spi_out)
+static void cb_down(void *ctx, uint32_t tunnel, uint32_t spi_in, uint32_t spi_out)
 {
 	struct side *s = ctx;
 
@@ -128,16 +158,23 @@ static void cb_peer(void *ctx, uint32_t spi_in, uint32_t spi_out, const struct f
 		}
 }
 
-static uint32_t cb_source(void *ctx, int tunnel)
+static uint32_t cb_handle(void *ctx, const char *name)
+{
+	return names_handle(&((struct side *)ctx)->tun, name);
+}
+
+static uint32_t cb_source(void *ctx, uint32_t tunnel)
 {
 	struct side *s = ctx;
-	int src = s->cfg->iface[tunnel].source_idx;
+	const char *name = names_of(&s->tun, tunnel);
+	int t = name != NULL ? fh_config_iface_find(s->cfg, name) : -1, src = t >= 0 ? s->cfg->iface[t].source_idx : -1;
 
 	return src >= 0 ? s->cfg->iface[src].ip.pfx.addr : 0;
 }
 
 static const struct fh_ike_ops ops = {.send = cb_send, .child_up = cb_up, .child_down = cb_down,
-				      .child_counts = cb_counts, .tunnel_source = cb_source, .child_peer = cb_peer};
+				      .child_counts = cb_counts, .tunnel_handle = cb_handle, .tunnel_source = cb_source,
+				      .child_peer = cb_peer};
 
 static char *read_file(const char *name)
 {
@@ -199,6 +236,7 @@ static void side_reset(struct side *s)
 	memset(s->ch, 0, sizeof(s->ch));
 	s->nq = 0;
 	s->ups = s->downs = s->keepalives = 0;
+	s->refuse_up = false;
 }
 
 static bool setup(const char *text_a, const char *text_b)
@@ -322,7 +360,7 @@ static int ready(const struct side *s)
 	struct fh_ike_sa_info i;
 	int n = 0;
 
-	for (uint32_t k = 0; fh_ike_sa_get(s->ike, k, &i); k++)
+	for (uint32_t k = 0; fh_ike_sa_next(s->ike, &k, &i);)
 		n += strcmp(i.status, "READY") == 0;
 	return n;
 }
@@ -330,7 +368,7 @@ static int ready(const struct side *s)
 /* The READY IKE SA of a side (tests have one at most). */
 static bool get_ready(const struct side *s, struct fh_ike_sa_info *o)
 {
-	for (uint32_t k = 0; fh_ike_sa_get(s->ike, k, o); k++)
+	for (uint32_t k = 0; fh_ike_sa_next(s->ike, &k, o);)
 		if (strcmp(o->status, "READY") == 0)
 			return true;
 	return false;
