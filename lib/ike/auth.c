@@ -70,14 +70,12 @@ static void add_auth(struct fh_ike_builder *b, const uint8_t *auth, int len)
 }
 
 /* Is another IKE SA with this peer up? If not, INITIAL_CONTACT tells it to drop stale ones. */
-static bool first_contact(const struct fh_ike *ike, const struct ike_sa *sa)
+static bool first_contact(struct fh_ike *ike, const struct ike_sa *sa)
 {
-	for (uint32_t i = 0; i < ike->n_sa; i++) {
-		const struct ike_sa *o = ike->sa[i];
-
-		if (o != NULL && o != sa && o->used && o->state == ST_ESTABLISHED && o->remote.ip == sa->remote.ip)
+	for (struct ike_sa *o = ike_sa_first(ike, IX_PEER, sa->remote.ip, 0); o != NULL;
+	     o = ike_sa_next_same(ike, IX_PEER, o))
+		if (o != sa && o->used && o->state == ST_ESTABLISHED && o->remote.ip == sa->remote.ip)
 			return false;
-	}
 	return true;
 }
 
@@ -215,9 +213,9 @@ static bool check_auth(struct fh_ike *ike, struct ike_sa *sa, const struct fh_ik
 /* The ipsec profile a responder's child SAs follow: the tunnel's, else one naming the profile. */
 static int ipsec_profile_for(const struct fh_ike *ike, const struct ike_sa *sa)
 {
-	int ip = -1;
+	int ip = -1, ti = ike_sa_tun_idx(ike, sa);
 
-	if (sa->tunnel >= 0 && ike_profile_for_tunnel(ike->cfg, sa->tunnel, &ip) >= 0)
+	if (ti >= 0 && ike_profile_for_tunnel(ike->cfg, ti, &ip) >= 0)
 		return ip;
 	for (uint32_t i = 0; i < ike->cfg->n_ipsec_profile; i++)
 		if (ike->cfg->ipsec_profile[i].ike_profile_idx == sa->profile)
@@ -269,12 +267,13 @@ void ike_auth_request(struct fh_ike *ike, struct ike_sa *sa, const struct fh_ike
 	}
 	sa->initial_contact = ike_has_notify(in, N_INITIAL_CONTACT);
 	sa->tunnel = ike_tunnel_for_peer(ike, sa->profile, sa->remote.ip, sa->local.ip);
-	if (sa->tunnel < 0 && id.type == 1 && id.len == 4)
+	if (sa->tunnel == 0 && id.type == 1 && id.len == 4)
 		sa->tunnel = ike_tunnel_for_peer(ike, sa->profile, ike_be32(id.data), sa->local.ip);
+	ike_sa_reindex(ike, sa);
 	sa->ipsec_profile = ipsec_profile_for(ike, sa);
 
 	/* the child SA: problems with it do not undo the IKE SA (RFC 7296 1.2) */
-	if (sa->tunnel < 0) {
+	if (sa->tunnel == 0) {
 		child_err = N_TS_UNACCEPTABLE;
 		ike_err(ike, "IKE_AUTH from %s: no tunnel interface toward %u.%u.%u.%u (virtual-template cloning is "
 			     "not available yet)", sa->remote_id, sa->remote.ip >> 24, (sa->remote.ip >> 16) & 0xff,

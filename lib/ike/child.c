@@ -189,7 +189,9 @@ int ike_child_check_accepted(struct fh_ike *ike, struct ike_sa *sa, const struct
 
 static bool tunnel_gre(const struct fh_ike *ike, const struct ike_sa *sa)
 {
-	return sa->tunnel >= 0 && ike->cfg->iface[sa->tunnel].tunnel_mode == FH_TUN_GRE;
+	int ti = ike_sa_tun_idx(ike, sa);
+
+	return ti >= 0 && ike->cfg->iface[ti].tunnel_mode == FH_TUN_GRE;
 }
 
 static struct fh_ike_ts host_ts(uint32_t a, uint8_t proto)
@@ -203,7 +205,7 @@ void ike_ts_ours(struct fh_ike *ike, struct ike_sa *sa, struct fh_ike_ts *l, str
 {
 	if (tunnel_gre(ike, sa)) {
 		*l = host_ts(sa->local.ip, 47);
-		*r = host_ts(ike->cfg->iface[sa->tunnel].tunnel_destination, 47);
+		*r = host_ts(ike->cfg->iface[ike_sa_tun_idx(ike, sa)].tunnel_destination, 47);
 		return;
 	}
 	*l = (struct fh_ike_ts){.type = 7, .port_hi = 65535, .addr_hi = 0xffffffff};
@@ -274,7 +276,8 @@ struct ike_child *ike_child_install(struct fh_ike *ike, struct ike_sa *sa, const
 		if (!sa->child[i].used)
 			c = &sa->child[i];
 	if (c == NULL) {
-		ike_err(ike, "tunnel-id %u: too many child SAs at once; new one refused", sa->id);
+		ike->ctr[FH_IKE_CTR_CHILD_LIMIT]++;
+		ike_err(ike, "tunnel-id %u: too many child SAs at once (%d); new one refused", sa->id, IKE_CHILD_MAX);
 		return NULL;
 	}
 	/* KEYMAT = prf+(SK_d, [g^ir (new) |] Ni | Nr): initiator-to-responder keys first */
@@ -309,6 +312,8 @@ struct ike_child *ike_child_install(struct fh_ike *ike, struct ike_sa *sa, const
 	memset(c, 0, sizeof(*c));
 	c->used = true;
 	c->spi_in = spi_in;
+	ike_ix_add(&ike->ix_child, &c->by_spi, spi_in, 0);
+	ike_sa_touch(ike, sa);
 	c->spi_out = spi_out;
 	c->alg = *alg;
 	c->transport = transport;
@@ -373,9 +378,7 @@ void ike_start_rekey_ike(struct fh_ike *ike, struct ike_sa *sa)
 
 	fh_ike_dh_free(sa->rq_dh);
 	sa->rq_dh = fh_ike_dh_new(sa->prop.dh);
-	do
-		sa->rq_new_ike_spi = ike_rand64();
-	while (sa->rq_new_ike_spi == 0);
+	sa->rq_new_ike_spi = ike_new_ike_spi(ike);
 	if (sa->rq_dh == NULL || RAND_bytes(sa->rq_nonce, IKE_NONCE_LEN) != 1)
 		return;
 	prop.num = 1;
@@ -433,7 +436,7 @@ out:
 static struct ike_sa *rekeyed_sa(struct fh_ike *ike, struct ike_sa *old, bool initiator, uint64_t spi_i,
 				 uint64_t spi_r, const struct ike_prop *prop)
 {
-	struct ike_sa *ns = ike_sa_new(ike);
+	struct ike_sa *ns = ike_sa_new(ike, true);
 
 	if (ns == NULL)
 		return NULL;
@@ -455,6 +458,7 @@ static struct ike_sa *rekeyed_sa(struct fh_ike *ike, struct ike_sa *old, bool in
 	memcpy(ns->local_id, old->local_id, sizeof(ns->local_id));
 	ns->prop = *prop;
 	ike_set_sk(ns);
+	ike_sa_reindex(ike, ns);
 	return ns;
 }
 
@@ -462,8 +466,14 @@ static void adopt(struct fh_ike *ike, struct ike_sa *old, struct ike_sa *ns)
 {
 	uint32_t life = ns->profile >= 0 ? ike->cfg->ike_profile[ns->profile].lifetime : 86400;
 
+	/* the children's table entries are inside them: out, moved, back in */
+	for (int i = 0; i < IKE_CHILD_MAX; i++)
+		ike_ix_del(&ike->ix_child, &old->child[i].by_spi);
 	memcpy(ns->child, old->child, sizeof(ns->child));
 	memset(old->child, 0, sizeof(old->child));
+	for (int i = 0; i < IKE_CHILD_MAX; i++)
+		if (ns->child[i].used)
+			ike_ix_add(&ike->ix_child, &ns->child[i].by_spi, ns->child[i].spi_in, 0);
 	ns->id = old->id; /* the tunnel-id stays: it names the peer's session in show output */
 	ns->state = ST_ESTABLISHED;
 	ns->established_ms = ike->now;
@@ -477,6 +487,8 @@ static void adopt(struct fh_ike *ike, struct ike_sa *old, struct ike_sa *ns)
 	old->n_delq = 0;
 	if (old->expire_ms > ike->now + REKEYED_GRACE_MS)
 		old->expire_ms = ike->now + REKEYED_GRACE_MS;
+	ike_sa_touch(ike, old);
+	ike_sa_reindex(ike, ns);
 	ike->ctr[FH_IKE_CTR_IKE_REKEYED]++;
 	fh_log(FH_LOG_INFO, "crypto ikev2", "tunnel-id %u: IKE SA rekeyed (new SPIs %016llx/%016llx)", ns->id,
 	       (unsigned long long)ns->spi_i, (unsigned long long)ns->spi_r);
@@ -538,9 +550,7 @@ static void rekey_ike_request(struct fh_ike *ike, struct ike_sa *sa, const struc
 		respond_notify(ike, sa, in->hdr.msg_id, N_INVALID_SYNTAX, NULL, 0);
 		return;
 	}
-	do
-		my_spi = ike_rand64();
-	while (my_spi == 0);
+	my_spi = ike_new_ike_spi(ike);
 	ns = rekeyed_sa(ike, sa, false, peer_spi, my_spi, &prop);
 	if (ns == NULL || rekey_keys(sa, ns, gir, (size_t)gl, np->body, np->len, nr, sizeof(nr)) < 0) {
 		OPENSSL_cleanse(gir, sizeof(gir));

@@ -13,7 +13,16 @@
  * messages and to install or remove child SAs. Time comes in as milliseconds with every call, so
  * tests can drive two engines against each other without a clock.
  *
- * Threading: one engine belongs to the control lcore; nothing here is thread-safe.
+ * Tunnels are named by handles the caller gives out (ops->tunnel_handle): a handle stays the same
+ * across config reloads for as long as a tunnel keeps its name, so an SA stays bound to its tunnel
+ * whatever happens to the positions of interfaces in the config. 0 is no tunnel.
+ *
+ * Scale: IKE SAs are found by SPI, tunnel-id, tunnel and peer in O(1) (hash tables), and each SA
+ * and each configured tunnel has one timer in a heap: fh_ike_tick looks only at what is due, so an
+ * idle SA costs nothing per tick. A hub holds fh_ike_limits.sa_max IKE SAs.
+ *
+ * Threading: one engine belongs to the control lcore; nothing here is thread-safe, and the ops
+ * are called from inside the engine's functions on the caller's thread.
  * Ownership: the engine keeps a pointer to the config; fh_ike_set_config() replaces it and the
  * caller frees the old one after the call.
  * Errors: peers' mistakes are answered as RFC 7296 says or dropped, counted (enum fh_ike_ctr)
@@ -39,7 +48,7 @@ struct fh_ike_addr {
 
 /* A negotiated child SA pair, as the data plane needs it. Keys are only valid during the call. */
 struct fh_ike_child_sa {
-	int tunnel;              /* config index of the tunnel interface it protects */
+	uint32_t tunnel;         /* handle of the tunnel interface it protects (ops->tunnel_handle) */
 	uint32_t ike_id;         /* the IKE SA's tunnel-id (show crypto ikev2 sa) */
 	uint32_t spi_in, spi_out;
 	uint8_t encr, integ;     /* enum fh_encr, enum fh_integ */
@@ -68,14 +77,19 @@ struct fh_ike_ops {
 	 * standby (the newest on standby when there is no other). 0 or -1. */
 	int (*child_up)(void *ctx, const struct fh_ike_child_sa *c);
 	/* Remove a pair (rekeyed, deleted, dead peer, IKE SA gone). */
-	void (*child_down)(void *ctx, int tunnel, uint32_t spi_in, uint32_t spi_out);
+	void (*child_down)(void *ctx, uint32_t tunnel, uint32_t spi_in, uint32_t spi_out);
 	/* A NATed peer moved (RFC 7296 2.23): the pair's outer addresses and ports change. */
 	void (*child_peer)(void *ctx, uint32_t spi_in, uint32_t spi_out, const struct fh_ike_addr *local,
 			   const struct fh_ike_addr *remote);
 	/* Traffic through a pair so far (DPD, volume lifetime); false if unknown. */
 	bool (*child_counts)(void *ctx, uint32_t spi_in, uint32_t spi_out, struct fh_ike_child_counts *c);
-	/* The address a tunnel's packets leave from (its tunnel-source), 0 if it has none now. */
-	uint32_t (*tunnel_source)(void *ctx, int tunnel);
+	/* The handle of the configured tunnel interface of this name, 0 if the caller has none. The
+	 * same name must give the same handle across reloads, and two names never share one; the
+	 * engine asks once per tunnel in fh_ike_new and fh_ike_set_config, never per message. */
+	uint32_t (*tunnel_handle)(void *ctx, const char *name);
+	/* The address a tunnel's packets leave from (its tunnel-source), 0 if it has none now. A
+	 * tunnel waiting for a source is asked again every IKE_SOURCE_POLL_MS (1 s). */
+	uint32_t (*tunnel_source)(void *ctx, uint32_t tunnel);
 };
 
 /* What happened to IKE messages and SAs; per engine, read by show commands. */
@@ -107,17 +121,23 @@ enum fh_ike_ctr {
 	FH_IKE_CTR_KEEPALIVE,        /* NAT keepalives sent */
 	FH_IKE_CTR_FRAG_TX,          /* IKEv2 fragments sent (RFC 7383) */
 	FH_IKE_CTR_FRAG_RX,          /* IKEv2 fragments received and verified */
+	FH_IKE_CTR_SA_LIMIT,         /* new IKE SA refused: fh_ike_limits.sa_max reached */
+	FH_IKE_CTR_CHILD_LIMIT,      /* child SA refused (NO_ADDITIONAL_SAS): IKE SA has the most it may */
 	FH_IKE_CTR_MAX,
 };
 
 const char *fh_ike_ctr_name(enum fh_ike_ctr c);
 
-/* Create an engine for a config; NULL without memory. */
+/* Create an engine for a config; NULL without memory. ops (every member set) and ctx must outlive
+ * the engine. */
 struct fh_ike *fh_ike_new(const struct fh_config *cfg, const struct fh_ike_ops *ops, void *ctx);
 /* Delete every SA (children removed through ops, Delete sent best effort) and free. */
 void fh_ike_free(struct fh_ike *ike, uint64_t now_ms);
 
-/* A new running config: IKE SAs whose tunnel or profile is gone are deleted, the rest go on. */
+/* A new running config. Tunnels are matched by handle (so by name): an IKE SA whose tunnel is gone,
+ * shut down, unprotected or has another destination is deleted (Delete sent, children removed
+ * through ops->child_down); every other SA keeps its tunnel handle and its child SAs. Tunnels
+ * without an SA are initiated again at the next tick. */
 void fh_ike_set_config(struct fh_ike *ike, const struct fh_config *cfg, uint64_t now_ms);
 
 /* One received IKE message (after the marker). */
@@ -125,7 +145,7 @@ void fh_ike_input(struct fh_ike *ike, const struct fh_ike_addr *local, const str
 		  const uint8_t *msg, size_t len, uint64_t now_ms);
 
 /* Timers: retransmissions, initiation of configured tunnels, DPD, rekeys, expiry, keepalives.
- * Call often (every few ms is plenty). */
+ * Call often (every few ms is plenty): only SAs and tunnels whose timer is due are looked at. */
 void fh_ike_tick(struct fh_ike *ike, uint64_t now_ms);
 
 /* Tuning knobs: the first two and frag_mtu come from the config (crypto ikev2 cookie-challenge,
@@ -138,7 +158,12 @@ struct fh_ike_limits {
 	uint32_t retransmit_tries;   /* sends before a request is given up */
 	uint32_t retry_initiate_ms;  /* pause before a failed tunnel is tried again */
 	uint32_t frag_mtu;           /* IKEv2 fragmentation (RFC 7383): largest datagram; 0 = off */
+	uint32_t sa_max;             /* IKE SAs at most (FH_IKE_SA_MAX_DEFAULT); a new IKE_SA_INIT
+				      * beyond it is dropped (FH_IKE_CTR_SA_LIMIT); rekeys may pass it
+				      * for a moment, up to twice, as the old SA goes right after */
 };
+/* A hub's worth of peers (10,000) with room for rekeys and stragglers. */
+#define FH_IKE_SA_MAX_DEFAULT 16384
 void fh_ike_get_limits(const struct fh_ike *ike, struct fh_ike_limits *l);
 void fh_ike_set_limits(struct fh_ike *ike, const struct fh_ike_limits *l);
 
@@ -154,15 +179,38 @@ struct fh_ike_sa_info {
 	uint32_t lifetime_s, active_s;
 	bool nat_local, nat_remote;
 	char local_id[FH_NAME_MAX + 8], remote_id[FH_NAME_MAX + 8];
-	int tunnel;                  /* config index of the tunnel, -1 none */
-	int profile;                 /* config index of the IKE profile, -1 none */
+	uint32_t tunnel;             /* tunnel handle, 0 none */
+	char tunnel_name[FH_NAME_MAX]; /* its interface's name in the running config, "" none */
+	int profile;                 /* index of the IKE profile in the running config, -1 none */
 	uint32_t n_child;
 	uint32_t child_spi_in[4], child_spi_out[4];
 	uint32_t msgid_tx, msgid_rx;
 };
 
-/* The i-th IKE SA that exists (0-based); false past the last. */
-bool fh_ike_sa_get(const struct fh_ike *ike, uint32_t i, struct fh_ike_sa_info *out);
+/* Walk the IKE SAs: start with *cursor = 0, call until false. O(1) per SA. SAs created or deleted
+ * between two calls may be missed or seen twice (the walk goes over a compact array), so a show
+ * command should walk it in one go. */
+bool fh_ike_sa_next(const struct fh_ike *ike, uint32_t *cursor, struct fh_ike_sa_info *out);
+/* The IKE SA of a tunnel-id, O(1); during an IKE SA rekey the new SA (the one with the children).
+ * false if there is none. */
+bool fh_ike_sa_find(const struct fh_ike *ike, uint32_t id, struct fh_ike_sa_info *out);
+/* IKE SAs that exist (any state). */
+uint32_t fh_ike_sa_count(const struct fh_ike *ike);
+
+/* What the engine's tables and timers did: for tests and "show crypto ikev2 stats", to see that
+ * work stays O(1) per message and nothing is scanned per tick. */
+struct fh_ike_stats {
+	uint32_t sa;                 /* IKE SAs that exist */
+	uint32_t half_open;          /* responder SAs between IKE_SA_INIT and IKE_AUTH */
+	uint32_t established;        /* IKE SAs READY */
+	uint32_t tunnels;            /* configured tunnel interfaces with a handle */
+	uint32_t timers;             /* pending timers (SAs and tunnels) */
+	uint64_t timer_pops;         /* SA timers that fired: each is one SA looked at by a tick */
+	uint64_t tunnel_pops;        /* tunnel timers that fired */
+	uint64_t lookups;            /* lookups by key (SPI, tunnel, peer, tunnel-id) */
+	uint64_t probes;             /* entries compared by those lookups */
+};
+void fh_ike_get_stats(const struct fh_ike *ike, struct fh_ike_stats *st);
 uint64_t fh_ike_counter(const struct fh_ike *ike, enum fh_ike_ctr c);
 void fh_ike_counters_clear(struct fh_ike *ike);
 

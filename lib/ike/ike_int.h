@@ -23,6 +23,11 @@
 #define IKE_DPD_TRIES 5
 /* Fragments of one message we send or reassemble (RFC 7383); 32 x 576 bytes is plenty. */
 #define IKE_FRAG_MAX 32
+/* A tunnel without a source address is asked again this often: the caller cannot tell us when
+ * an address appears, and a second is as quick as an operator looks. */
+#define IKE_SOURCE_POLL_MS 1000
+/* DPD, volume lifetimes and NAT keepalives look at an SA's counters this often (fh_ike.h). */
+#define IKE_CHECK_MS 1000
 
 /* Notify message types (RFC 7296 3.10.1, RFC 7383). */
 enum {
@@ -90,8 +95,34 @@ struct ike_child_alg {
 	uint16_t dh;          /* PFS group of a CREATE_CHILD_SA, 0 none */
 };
 
+/* A link in one of the hash tables of index.c, inside the object it indexes. */
+struct ike_node {
+	struct ike_node *next;
+	uint64_t k1, k2;
+	bool linked;
+};
+
+struct ike_index {
+	struct ike_node **b;
+	uint32_t mask;          /* buckets - 1, a power of two */
+	uint32_t n;
+	uint64_t seed[2];       /* keyed hash: peers pick SPIs and addresses */
+};
+
+/* A timer of timer.c, inside the object it wakes; pos is its place in the heap + 1, 0 idle. */
+struct ike_timer {
+	uint64_t due;
+	uint32_t pos;
+};
+
+struct ike_heap {
+	struct ike_timer **v;
+	uint32_t n, cap;
+};
+
 struct ike_child {
 	bool used;
+	struct ike_node by_spi; /* ike->ix_child, by spi_in */
 	bool rekeyed;         /* replaced by a newer pair; deleted soon */
 	uint32_t spi_in, spi_out;
 	struct ike_child_alg alg;
@@ -126,16 +157,32 @@ struct ike_frags {
 	uint16_t chunk_len[IKE_FRAG_MAX];
 };
 
+/* The SA's entries in the engine's hash tables (struct fh_ike). */
+enum {
+	IX_SPI,                 /* our SPI (spi_i if initiator, else spi_r) */
+	IX_INIT,                /* responders: (spi_i, peer address and port), for IKE_SA_INIT again */
+	IX_ID,                  /* tunnel-id */
+	IX_TUN,                 /* tunnel handle, when it has one */
+	IX_PEER,                /* peer address */
+	IX_MAX,
+};
+
 struct ike_sa {
 	bool used;
 	uint8_t state;
+	struct ike_node ix[IX_MAX];
+	struct ike_timer timer;  /* its earliest deadline (sa_arm) */
+	uint32_t live_pos;       /* place in ike->live */
+	bool dirty, counted_est;
+	struct ike_sa *dirty_next, *spare_next;
 	bool initiator;         /* we are this IKE SA's original initiator (or its rekey's) */
 	uint32_t id;            /* tunnel-id in show output */
 	uint64_t spi_i, spi_r;
 	struct fh_ike_addr local, remote;
 	bool nat_local, nat_remote; /* NAT in front of us / in front of the peer */
 	bool natt;              /* moved to port 4500 */
-	int tunnel, profile, keyring, peer, ipsec_profile;
+	uint32_t tunnel;        /* tunnel handle, 0 none; its config entry: ike_tun_of() */
+	int profile, keyring, peer, ipsec_profile; /* indexes into the running config */
 	struct ike_prop prop;   /* chosen */
 	struct fh_ike_sk_alg sk;
 	struct fh_ike_keys k;
@@ -185,18 +232,45 @@ struct ike_sa {
 	uint64_t next_check_ms;
 };
 
+/* A configured tunnel interface, as the running config has it. */
+struct ike_tun {
+	struct ike_timer timer;  /* next initiation attempt */
+	struct ike_node by_handle, by_dst;
+	uint32_t handle;
+	int idx;                 /* config interface index (this config only) */
+	bool wanted;             /* ours to initiate: destination, protection, tunnel-initiate, up */
+	bool manual;             /* manually keyed: never negotiated */
+	uint64_t retry_at;
+};
+
+/* The tunnels of one config, built once in fh_ike_new / fh_ike_set_config. */
+struct ike_tuns {
+	struct ike_tun *v;
+	uint32_t n;
+	int32_t *of_iface;       /* config interface index -> v[] index, -1 not a tunnel */
+	uint32_t n_iface;
+	struct ike_index by_handle, by_dst;
+	struct ike_heap heap;
+};
+
 struct fh_ike {
 	const struct fh_config *cfg;
 	const struct fh_ike_ops *ops;
 	void *ctx;
 	struct fh_ike_limits lim;
-	struct ike_sa **sa;     /* slots; an SA never moves while it lives */
-	uint32_t n_sa;
+	struct ike_sa **live;   /* every SA that exists, compact; an SA itself never moves */
+	uint32_t n_live, cap_live;
+	struct ike_sa *dirty;   /* touched during this call: re-indexed and re-armed at its end */
+	struct ike_sa *grave;   /* killed during this call: handlers may still look at them */
+	struct ike_sa *spare;   /* free for ike_sa_new */
+	struct ike_index ix[IX_MAX];
+	struct ike_index ix_child; /* child SAs by our inbound SPI */
+	struct ike_heap heap;   /* SA timers */
+	struct ike_tuns tuns;
 	uint32_t next_id;
-	uint32_t half_open;
+	uint32_t half_open, n_est;
 	uint64_t now;
-	uint64_t *retry_at;     /* per config interface: next initiation attempt */
-	uint32_t n_retry;
+	struct fh_ike_stats st;
 	uint8_t secret[2][32];  /* cookie secrets, current and previous (RFC 7296 2.6) */
 	uint8_t secret_ver;
 	uint64_t secret_ms;
@@ -210,9 +284,46 @@ struct fh_ike {
 /* Peers' mistakes: counted by the caller, logged rate-limited here. */
 void ike_err(struct fh_ike *ike, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* index.c: hint is the expected number of entries */
+int ike_ix_init(struct ike_index *x, uint32_t hint);
+void ike_ix_fini(struct ike_index *x);
+void ike_ix_add(struct ike_index *x, struct ike_node *e, uint64_t k1, uint64_t k2);
+void ike_ix_del(struct ike_index *x, struct ike_node *e);
+/* linked under (k1, k2) when want, else not: what an object's current keys say */
+void ike_ix_set(struct ike_index *x, struct ike_node *e, bool want, uint64_t k1, uint64_t k2);
+/* the first entry with these keys, then the next with the same; probes counts compares */
+struct ike_node *ike_ix_find(const struct ike_index *x, uint64_t k1, uint64_t k2, uint64_t *probes);
+struct ike_node *ike_ix_next(const struct ike_index *x, const struct ike_node *e, uint64_t *probes);
+#define IKE_CONTAINER(p, type, member) ((type *)(void *)((char *)(p) - offsetof(type, member)))
+
+/* timer.c */
+int ike_heap_init(struct ike_heap *h, uint32_t cap);
+void ike_heap_fini(struct ike_heap *h);
+int ike_heap_reserve(struct ike_heap *h, uint32_t cap);
+/* arm or move a timer; -1 only when the heap had to grow and could not */
+int ike_timer_set(struct ike_heap *h, struct ike_timer *t, uint64_t due);
+void ike_timer_stop(struct ike_heap *h, struct ike_timer *t);
+/* the earliest timer if it is due (taken off the heap), else NULL */
+struct ike_timer *ike_timer_due(struct ike_heap *h, uint64_t now);
+
 /* sa.c */
-struct ike_sa *ike_sa_new(struct fh_ike *ike);
+/* rekey: the new SA of an IKE SA rekey, which may pass sa_max (fh_ike.h) */
+struct ike_sa *ike_sa_new(struct fh_ike *ike, bool rekey);
 struct ike_sa *ike_sa_find(struct fh_ike *ike, uint64_t spi_i, uint64_t spi_r);
+/* After changing what an SA is found by (SPIs, peer, tunnel, id) or its deadlines: it is
+ * re-indexed and its timer moved when the engine's entry point returns (or now, reindex). */
+void ike_sa_touch(struct fh_ike *ike, struct ike_sa *sa);
+void ike_sa_reindex(struct fh_ike *ike, struct ike_sa *sa);
+/* IKE SAs under one key, for loops: first, then next until NULL */
+struct ike_sa *ike_sa_first(struct fh_ike *ike, int ix, uint64_t k1, uint64_t k2);
+struct ike_sa *ike_sa_next_same(struct fh_ike *ike, int ix, const struct ike_sa *sa);
+/* an IKE SPI of ours: random, nonzero, no other SA of ours has it */
+uint64_t ike_new_ike_spi(struct fh_ike *ike);
+/* the tunnel of a handle in the running config, NULL if it has none */
+struct ike_tun *ike_tun_of(const struct fh_ike *ike, uint32_t handle);
+/* the running config's interface index of an SA's tunnel, -1 none */
+int ike_sa_tun_idx(const struct fh_ike *ike, const struct ike_sa *sa);
+bool ike_tunnel_has_sa(struct fh_ike *ike, uint32_t handle);
 void ike_sa_kill(struct fh_ike *ike, struct ike_sa *sa, const char *why);
 void ike_send(struct fh_ike *ike, struct ike_sa *sa, const uint8_t *buf, size_t len);
 void ike_send_to(struct fh_ike *ike, const struct fh_ike_addr *l, const struct fh_ike_addr *r, const uint8_t *buf,
@@ -244,14 +355,14 @@ bool ike_prop_pick(const struct fh_ike *ike, uint32_t local, const struct fh_ike
 int ike_profile_for_tunnel(const struct fh_config *cfg, int tunnel, int *ipsec_profile);
 int ike_profile_for_id(const struct fh_config *cfg, const struct fh_ike_id *id, uint32_t remote);
 int ike_keyring_peer(const struct fh_config *cfg, int profile, const struct fh_ike_id *id, uint32_t remote);
-int ike_tunnel_for_peer(const struct fh_ike *ike, int profile, uint32_t remote, uint32_t local);
+uint32_t ike_tunnel_for_peer(struct fh_ike *ike, int profile, uint32_t remote, uint32_t local);
 void ike_local_id(const struct fh_config *cfg, int profile, uint32_t local, uint8_t *body, size_t *len);
 void ike_id_str(const struct fh_ike_id *id, char *out, size_t len);
 bool ike_id_matches(const struct fh_config *cfg, int profile, const struct fh_ike_id *id);
 void ike_set_sk(struct ike_sa *sa);
 
 /* init.c */
-void ike_initiate(struct fh_ike *ike, int tunnel);
+void ike_initiate(struct fh_ike *ike, struct ike_tun *t);
 void ike_init_request(struct fh_ike *ike, const struct fh_ike_addr *l, const struct fh_ike_addr *r, const uint8_t *buf,
 		      size_t len, const struct fh_ike_msg *m);
 void ike_init_response(struct fh_ike *ike, struct ike_sa *sa, const uint8_t *buf, size_t len,

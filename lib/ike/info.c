@@ -100,7 +100,7 @@ void ike_info_request(struct fh_ike *ike, struct ike_sa *sa, const struct fh_ike
 	}
 	/* the peer took the tunnel's last child SA away: an IKE SA that carries nothing goes too, so
 	 * that the tunnel is negotiated again whole (by whichever end initiates it) */
-	if (n_ours > 0 && sa->tunnel >= 0) {
+	if (n_ours > 0 && sa->tunnel != 0) {
 		for (int i = 0; i < IKE_CHILD_MAX; i++)
 			if (sa->child[i].used)
 				return;

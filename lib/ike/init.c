@@ -148,26 +148,26 @@ static void send_init(struct fh_ike *ike, struct ike_sa *sa, bool new_dh)
 		ike_sa_kill(ike, sa, "out of memory");
 }
 
-void ike_initiate(struct fh_ike *ike, int tunnel)
+/* Initiate a configured tunnel; tried again at t->retry_at unless an SA serves it by then. */
+void ike_initiate(struct fh_ike *ike, struct ike_tun *t)
 {
-	const struct fh_cfg_iface *f = &ike->cfg->iface[tunnel];
+	const struct fh_cfg_iface *f = &ike->cfg->iface[t->idx];
 	struct ike_sa *sa;
-	int ipp, prof = ike_profile_for_tunnel(ike->cfg, tunnel, &ipp);
-	uint32_t local = ike->ops->tunnel_source(ike->ctx, tunnel);
+	int ipp, prof = ike_profile_for_tunnel(ike->cfg, t->idx, &ipp);
+	uint32_t local = ike->ops->tunnel_source(ike->ctx, t->handle);
 
-	ike->retry_at[tunnel] = ike->now + ike->lim.retry_initiate_ms;
-	if (prof < 0 || local == 0 || ike_first_group(ike, local) == 0 || (sa = ike_sa_new(ike)) == NULL)
+	t->retry_at = ike->now + ike->lim.retry_initiate_ms;
+	if (prof < 0 || local == 0 || ike_first_group(ike, local) == 0 || (sa = ike_sa_new(ike, false)) == NULL)
 		return;
 	sa->initiator = true;
-	sa->tunnel = tunnel;
+	sa->tunnel = t->handle;
 	sa->profile = prof;
 	sa->ipsec_profile = ipp;
 	sa->keyring = ike->cfg->ike_profile[prof].keyring_idx;
 	sa->local = (struct fh_ike_addr){local, FH_IKE_PORT};
 	sa->remote = (struct fh_ike_addr){f->tunnel_destination, FH_IKE_PORT};
-	do
-		sa->spi_i = ike_rand64();
-	while (sa->spi_i == 0);
+	sa->spi_i = ike_new_ike_spi(ike);
+	ike_sa_reindex(ike, sa); /* the response is found by our SPI */
 	sa->want_group = ike_first_group(ike, local);
 	sa->ni_len = IKE_NONCE_LEN;
 	if (RAND_bytes(sa->ni, IKE_NONCE_LEN) != 1) {
@@ -337,14 +337,14 @@ static bool cookie_ok(struct fh_ike *ike, const struct fh_ike_msg *m, const uint
 	return false;
 }
 
+/* Our SA for this initiator's SPI from this address and port, if we answered it already. */
 static struct ike_sa *find_half_open(struct fh_ike *ike, uint64_t spi_i, const struct fh_ike_addr *r)
 {
-	for (uint32_t i = 0; i < ike->n_sa; i++) {
-		struct ike_sa *sa = ike->sa[i];
+	uint64_t k2 = (uint64_t)r->ip << 16 | r->port;
 
-		if (sa != NULL && sa->used && !sa->initiator && sa->spi_i == spi_i && sa->remote.ip == r->ip && sa->remote.port == r->port)
+	for (struct ike_sa *sa = ike_sa_first(ike, IX_INIT, spi_i, k2); sa != NULL; sa = ike_sa_next_same(ike, IX_INIT, sa))
+		if (sa->used && !sa->initiator && sa->spi_i == spi_i && sa->remote.ip == r->ip && sa->remote.port == r->port)
 			return sa;
-	}
 	return NULL;
 }
 
@@ -385,6 +385,12 @@ void ike_init_request(struct fh_ike *ike, const struct fh_ike_addr *l, const str
 			ike->ctr[FH_IKE_CTR_RX_DUP_REQUEST]++;
 			ike_send(ike, sa, sa->init_resp, sa->init_resp_len);
 		}
+		return;
+	}
+	if (ike->n_live >= ike->lim.sa_max) {
+		ike->ctr[FH_IKE_CTR_SA_LIMIT]++;
+		ike_err(ike, "IKE SAs at the limit (%u): IKE_SA_INIT from %u.%u.%u.%u dropped", ike->lim.sa_max,
+			r->ip >> 24, (r->ip >> 16) & 0xff, (r->ip >> 8) & 0xff, r->ip & 0xff);
 		return;
 	}
 	if (ike->half_open >= ike->lim.half_open_max) {
@@ -430,16 +436,15 @@ void ike_init_request(struct fh_ike *ike, const struct fh_ike_addr *l, const str
 		ike_answer_notify(ike, l, r, &m->hdr, N_INVALID_KE_PAYLOAD, g, 2);
 		return;
 	}
-	sa = ike_sa_new(ike);
+	sa = ike_sa_new(ike, false);
 	if (sa == NULL)
 		return;
 	sa->initiator = false;
 	sa->spi_i = m->hdr.spi_i;
-	do
-		sa->spi_r = ike_rand64();
-	while (sa->spi_r == 0);
+	sa->spi_r = ike_new_ike_spi(ike);
 	sa->local = *l;
 	sa->remote = *r;
+	ike_sa_reindex(ike, sa); /* a retransmitted IKE_SA_INIT finds it */
 	sa->natt = l->port != FH_IKE_PORT;
 	sa->prop = prop;
 	sa->dh = fh_ike_dh_new(prop.dh);

@@ -350,27 +350,33 @@ int ike_keyring_peer(const struct fh_config *cfg, int profile, const struct fh_i
 
 /* The static tunnel a responder's IKE SA protects: the one toward this peer whose protection
  * names this profile (or any profile, when the tunnel's says none). */
-int ike_tunnel_for_peer(const struct fh_ike *ike, int profile, uint32_t remote, uint32_t local)
+uint32_t ike_tunnel_for_peer(struct fh_ike *ike, int profile, uint32_t remote, uint32_t local)
 {
 	const struct fh_config *cfg = ike->cfg;
+	const struct ike_tun *best = NULL;
 
-	for (uint32_t i = 0; i < cfg->n_iface; i++) {
-		const struct fh_cfg_iface *f = &cfg->iface[i];
+	/* the tunnels toward this address only (a table built with the config); of those that fit,
+	 * the first in config order */
+	ike->st.lookups++;
+	for (struct ike_node *n = ike_ix_find(&ike->tuns.by_dst, remote, 0, &ike->st.probes); n != NULL;
+	     n = ike_ix_next(&ike->tuns.by_dst, n, &ike->st.probes)) {
+		const struct ike_tun *t = IKE_CONTAINER(n, struct ike_tun, by_dst);
+		const struct fh_cfg_iface *f = &cfg->iface[t->idx];
 		int ip;
 
-		if (f->kind != FH_IF_TUNNEL || !f->has_destination || f->tunnel_destination != remote || f->shutdown)
+		if ((best != NULL && t->idx > best->idx) || !f->has_destination || f->tunnel_destination != remote ||
+		    f->shutdown)
 			continue;
-		if (ike_profile_for_tunnel(cfg, (int)i, &ip) != profile && ip >= 0 &&
+		if (ike_profile_for_tunnel(cfg, t->idx, &ip) != profile && ip >= 0 &&
 		    cfg->ipsec_profile[ip].ike_profile_idx >= 0)
 			continue;
-		if (ike->ops->tunnel_source(ike->ctx, (int)i) != local)
+		if (ike->ops->tunnel_source(ike->ctx, t->handle) != local)
 			continue;
-		for (uint32_t k = 0; k < cfg->n_static_sa; k++)
-			if (cfg->static_sa[k].if_idx == (int)i)
-				return -1; /* manually keyed: not for IKE */
-		return (int)i;
+		best = t;
 	}
-	return -1;
+	if (best == NULL || best->manual)
+		return 0; /* none, or manually keyed: not for IKE */
+	return best->handle;
 }
 
 /* Our ID payload body (type, 3 reserved, data): "address" (the default) or fqdn/email/key-id. */

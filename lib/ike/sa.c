@@ -4,6 +4,13 @@
  * in flight, retransmitted with back-off; the peer's retransmitted request answered from the
  * cached response), the SK envelope of every exchange after IKE_SA_INIT, dispatch by exchange,
  * and the timers that drive initiation, DPD, rekeys and expiry.
+ *
+ * Every SA that exists is in ike->live (compact, for walks) and in the hash tables of index.c
+ * (by our SPI, by tunnel-id, tunnel and peer). A handler that changes what an SA is found by or
+ * when it must wake calls ike_sa_touch(); at the end of each entry point (input, tick, reload,
+ * clear, rekey) touched SAs are re-indexed and their one timer moved to their earliest deadline
+ * (sa_arm), and SAs killed during the call become reusable: until then a handler may still look
+ * at one it holds.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,8 +22,9 @@
 
 #include "ike_int.h"
 
-#define SA_SLOTS_START 64
-#define SA_SLOTS_MAX 65536
+#define SA_LIVE_START 64
+
+static void flush(struct fh_ike *ike);
 
 static const char *const ctr_names[FH_IKE_CTR_MAX] = {
 	[FH_IKE_CTR_RX] = "rx",
@@ -46,6 +54,8 @@ static const char *const ctr_names[FH_IKE_CTR_MAX] = {
 	[FH_IKE_CTR_KEEPALIVE] = "nat-keepalives",
 	[FH_IKE_CTR_FRAG_TX] = "fragments-sent",
 	[FH_IKE_CTR_FRAG_RX] = "fragments-received",
+	[FH_IKE_CTR_SA_LIMIT] = "ike-sa-limit-drops",
+	[FH_IKE_CTR_CHILD_LIMIT] = "child-sa-limit-refused",
 };
 
 const char *fh_ike_ctr_name(enum fh_ike_ctr c)
@@ -83,6 +93,111 @@ uint64_t ike_rand64(void)
 	return (uint64_t)ike_rand32() << 32 | ike_rand32();
 }
 
+/* ---- the tunnels of a config ---- */
+
+static void tuns_free(struct ike_tuns *t)
+{
+	ike_heap_fini(&t->heap);
+	ike_ix_fini(&t->by_handle);
+	ike_ix_fini(&t->by_dst);
+	free(t->v);
+	free(t->of_iface);
+	memset(t, 0, sizeof(*t));
+}
+
+static struct ike_tun *tuns_find(const struct ike_tuns *t, uint32_t handle)
+{
+	struct ike_node *n = handle != 0 ? ike_ix_find(&t->by_handle, handle, 0, NULL) : NULL;
+
+	return n != NULL ? IKE_CONTAINER(n, struct ike_tun, by_handle) : NULL;
+}
+
+/* Once per config: each tunnel interface with its handle from the caller, found by handle and by
+ * destination, and whether we initiate it, so that nothing per message or per tick walks the
+ * config's interfaces. */
+static int tuns_build(struct fh_ike *ike, const struct fh_config *cfg, struct ike_tuns *t)
+{
+	uint32_t n = 0;
+
+	memset(t, 0, sizeof(*t));
+	for (uint32_t i = 0; i < cfg->n_iface; i++)
+		n += cfg->iface[i].kind == FH_IF_TUNNEL;
+	t->v = calloc(n ? n : 1, sizeof(*t->v));
+	t->of_iface = malloc((cfg->n_iface ? cfg->n_iface : 1) * sizeof(*t->of_iface));
+	t->n_iface = cfg->n_iface;
+	if (t->v == NULL || t->of_iface == NULL || ike_ix_init(&t->by_handle, n) < 0 || ike_ix_init(&t->by_dst, n) < 0 ||
+	    ike_heap_init(&t->heap, n ? n : 1) < 0) {
+		tuns_free(t);
+		return -1;
+	}
+	for (uint32_t i = 0; i < cfg->n_iface; i++) {
+		const struct fh_cfg_iface *f = &cfg->iface[i];
+		struct ike_tun *e;
+		uint32_t h;
+
+		t->of_iface[i] = -1;
+		if (f->kind != FH_IF_TUNNEL)
+			continue;
+		h = ike->ops->tunnel_handle(ike->ctx, f->hdr.name);
+		if (h == 0 || tuns_find(t, h) != NULL) {
+			fh_log(FH_LOG_ERR, "crypto ikev2", "tunnel %s: no handle of its own (%u); IKE leaves it alone",
+			       f->hdr.name, h);
+			continue;
+		}
+		e = &t->v[t->n];
+		t->of_iface[i] = (int32_t)t->n++;
+		e->handle = h;
+		e->idx = (int)i;
+		ike_ix_add(&t->by_handle, &e->by_handle, h, 0);
+		if (f->has_destination)
+			ike_ix_add(&t->by_dst, &e->by_dst, f->tunnel_destination, 0);
+	}
+	/* manually keyed tunnels are not negotiated */
+	for (uint32_t k = 0; k < cfg->n_static_sa; k++) {
+		int i = cfg->static_sa[k].if_idx;
+
+		if (i >= 0 && (uint32_t)i < cfg->n_iface && t->of_iface[i] >= 0)
+			t->v[t->of_iface[i]].manual = true;
+	}
+	for (uint32_t k = 0; k < t->n; k++) {
+		struct ike_tun *e = &t->v[k];
+		const struct fh_cfg_iface *f = &cfg->iface[e->idx];
+		int ip;
+
+		e->wanted = !e->manual && f->has_destination && !f->shutdown && f->tunnel_initiate &&
+			    ike_profile_for_tunnel(cfg, e->idx, &ip) >= 0;
+	}
+	return 0;
+}
+
+struct ike_tun *ike_tun_of(const struct fh_ike *ike, uint32_t handle)
+{
+	return tuns_find(&ike->tuns, handle);
+}
+
+int ike_sa_tun_idx(const struct fh_ike *ike, const struct ike_sa *sa)
+{
+	const struct ike_tun *t = ike_tun_of(ike, sa->tunnel);
+
+	return t != NULL ? t->idx : -1;
+}
+
+/* The next initiation attempt of a tunnel we initiate; never in the past of the running tick (a
+ * retry pause of 0 would spin). */
+static void tun_arm(struct fh_ike *ike, struct ike_tun *t, uint64_t at)
+{
+	t->retry_at = at;
+	if (t->wanted)
+		ike_timer_set(&ike->tuns.heap, &t->timer, at); /* room for every tunnel was reserved */
+}
+
+/* Every tunnel we initiate, now (a new config, clear crypto ikev2 sa). */
+static void tuns_arm_all(struct fh_ike *ike, uint64_t at)
+{
+	for (uint32_t k = 0; k < ike->tuns.n; k++)
+		tun_arm(ike, &ike->tuns.v[k], at);
+}
+
 /* crypto ikev2 cookie-challenge, limit max-in-negotiation-sa, fragmentation mtu */
 static void config_limits(struct fh_ike *ike, const struct fh_config *cfg)
 {
@@ -91,29 +206,57 @@ static void config_limits(struct fh_ike *ike, const struct fh_config *cfg)
 	ike->lim.frag_mtu = cfg->ike_frag_mtu;
 }
 
+static void engine_free(struct fh_ike *ike)
+{
+	struct ike_sa *sa;
+
+	for (uint32_t i = 0; i < ike->n_live; i++)
+		free(ike->live[i]);
+	while ((sa = ike->grave) != NULL) {
+		ike->grave = sa->spare_next;
+		free(sa);
+	}
+	while ((sa = ike->spare) != NULL) {
+		ike->spare = sa->spare_next;
+		free(sa);
+	}
+	for (int i = 0; i < IX_MAX; i++)
+		ike_ix_fini(&ike->ix[i]);
+	ike_ix_fini(&ike->ix_child);
+	ike_heap_fini(&ike->heap);
+	tuns_free(&ike->tuns);
+	free(ike->live);
+	OPENSSL_cleanse(ike->secret, sizeof(ike->secret));
+	free(ike);
+}
+
 struct fh_ike *fh_ike_new(const struct fh_config *cfg, const struct fh_ike_ops *ops, void *ctx)
 {
 	struct fh_ike *ike = calloc(1, sizeof(*ike));
+	bool ok;
 
 	if (ike == NULL)
 		return NULL;
 	ike->cfg = cfg;
 	ike->ops = ops;
 	ike->ctx = ctx;
-	ike->lim = (struct fh_ike_limits){.retransmit_ms = 1000, .retransmit_tries = 5, .retry_initiate_ms = 5000};
+	ike->lim = (struct fh_ike_limits){.retransmit_ms = 1000, .retransmit_tries = 5, .retry_initiate_ms = 5000,
+					  .sa_max = FH_IKE_SA_MAX_DEFAULT};
 	config_limits(ike, cfg);
-	ike->n_sa = SA_SLOTS_START;
-	ike->sa = calloc(ike->n_sa, sizeof(*ike->sa));
-	ike->n_retry = cfg->n_iface;
-	ike->retry_at = calloc(ike->n_retry + 1, sizeof(*ike->retry_at));
-	if (ike->sa == NULL || ike->retry_at == NULL || RAND_bytes(ike->secret[0], sizeof(ike->secret[0])) != 1) {
-		free(ike->sa);
-		free(ike->retry_at);
-		free(ike);
+	ike->cap_live = SA_LIVE_START;
+	ike->live = calloc(ike->cap_live, sizeof(*ike->live));
+	ok = ike->live != NULL && ike_heap_init(&ike->heap, ike->cap_live) == 0 &&
+	     ike_ix_init(&ike->ix_child, SA_LIVE_START) == 0 && tuns_build(ike, cfg, &ike->tuns) == 0 &&
+	     RAND_bytes(ike->secret[0], sizeof(ike->secret[0])) == 1;
+	for (int i = 0; ok && i < IX_MAX; i++)
+		ok = ike_ix_init(&ike->ix[i], SA_LIVE_START) == 0;
+	if (!ok) {
+		engine_free(ike);
 		return NULL;
 	}
 	memcpy(ike->secret[1], ike->secret[0], sizeof(ike->secret[0]));
 	ike->next_id = 1;
+	tuns_arm_all(ike, 0); /* configured tunnels start at the first tick */
 	return ike;
 }
 
@@ -127,6 +270,8 @@ void fh_ike_set_limits(struct fh_ike *ike, const struct fh_ike_limits *l)
 	ike->lim = *l;
 	if (ike->lim.retransmit_tries == 0)
 		ike->lim.retransmit_tries = 1;
+	if (ike->lim.retry_initiate_ms == 0)
+		ike->lim.retry_initiate_ms = 1; /* a tunnel's timer must move forward */
 }
 
 static void sa_free_bufs(struct ike_sa *sa)
@@ -145,44 +290,125 @@ static void sa_free_bufs(struct ike_sa *sa)
 	}
 }
 
-struct ike_sa *ike_sa_new(struct fh_ike *ike)
+void ike_sa_touch(struct fh_ike *ike, struct ike_sa *sa)
 {
-	struct ike_sa *sa = NULL;
-	uint32_t i;
+	if (sa->dirty)
+		return;
+	sa->dirty = true;
+	sa->dirty_next = ike->dirty;
+	ike->dirty = sa;
+}
 
-	for (i = 0; i < ike->n_sa; i++)
-		if (ike->sa[i] == NULL || !ike->sa[i]->used)
-			break;
-	if (i == ike->n_sa) {
-		uint32_t n = ike->n_sa * 2;
-		struct ike_sa **v;
+static uint64_t own_spi(const struct ike_sa *sa)
+{
+	return sa->initiator ? sa->spi_i : sa->spi_r;
+}
 
-		if (n > SA_SLOTS_MAX || (v = realloc(ike->sa, n * sizeof(*v))) == NULL)
-			return NULL;
-		memset(v + ike->n_sa, 0, (n - ike->n_sa) * sizeof(*v));
-		ike->sa = v;
-		ike->n_sa = n;
+/* The SA's entries in the hash tables as its fields say now; each a no-op when unchanged. */
+void ike_sa_reindex(struct fh_ike *ike, struct ike_sa *sa)
+{
+	bool est = sa->used && sa->state == ST_ESTABLISHED;
+
+	if (!sa->used)
+		return;
+	ike_ix_set(&ike->ix[IX_SPI], &sa->ix[IX_SPI], own_spi(sa) != 0, own_spi(sa), 0);
+	ike_ix_set(&ike->ix[IX_INIT], &sa->ix[IX_INIT], !sa->initiator && sa->spi_i != 0, sa->spi_i,
+		   (uint64_t)sa->remote.ip << 16 | sa->remote.port);
+	ike_ix_set(&ike->ix[IX_ID], &sa->ix[IX_ID], true, sa->id, 0);
+	ike_ix_set(&ike->ix[IX_TUN], &sa->ix[IX_TUN], sa->tunnel != 0, sa->tunnel, 0);
+	ike_ix_set(&ike->ix[IX_PEER], &sa->ix[IX_PEER], sa->remote.ip != 0, sa->remote.ip, 0);
+	if (est != sa->counted_est) {
+		sa->counted_est = est;
+		if (est)
+			ike->n_est++;
+		else
+			ike->n_est--;
 	}
-	if (ike->sa[i] == NULL && (ike->sa[i] = malloc(sizeof(*sa))) == NULL)
+}
+
+/* The SA whose ix-th table entry n is. */
+static struct ike_sa *sa_of(struct ike_node *n, int ix)
+{
+	return n != NULL ? (struct ike_sa *)(void *)((char *)(n - ix) - offsetof(struct ike_sa, ix)) : NULL;
+}
+
+struct ike_sa *ike_sa_first(struct fh_ike *ike, int ix, uint64_t k1, uint64_t k2)
+{
+	ike->st.lookups++;
+	return sa_of(ike_ix_find(&ike->ix[ix], k1, k2, &ike->st.probes), ix);
+}
+
+struct ike_sa *ike_sa_next_same(struct fh_ike *ike, int ix, const struct ike_sa *sa)
+{
+	return sa_of(ike_ix_next(&ike->ix[ix], &sa->ix[ix], &ike->st.probes), ix);
+}
+
+struct ike_sa *ike_sa_new(struct fh_ike *ike, bool rekey)
+{
+	/* a rekey's new SA replaces one that goes right after: let it pass the limit, up to twice */
+	uint64_t max = rekey ? 2ull * ike->lim.sa_max : ike->lim.sa_max;
+	struct ike_sa *sa;
+
+	if (ike->n_live >= max) {
+		ike->ctr[FH_IKE_CTR_SA_LIMIT]++;
+		ike_err(ike, "IKE SAs at the limit (%u): no new one", ike->lim.sa_max);
 		return NULL;
-	sa = ike->sa[i];
+	}
+	if (ike->n_live == ike->cap_live) {
+		uint32_t n = ike->cap_live * 2;
+		struct ike_sa **v = realloc(ike->live, n * sizeof(*v));
+
+		if (v == NULL)
+			return NULL;
+		ike->live = v;
+		ike->cap_live = n;
+	}
+	/* one timer per SA: room for all of them now, so arming one never fails */
+	if (ike_heap_reserve(&ike->heap, ike->cap_live) < 0)
+		return NULL;
+	if (ike->spare != NULL) {
+		sa = ike->spare;
+		ike->spare = sa->spare_next;
+	} else if ((sa = malloc(sizeof(*sa))) == NULL) {
+		return NULL;
+	}
 	memset(sa, 0, sizeof(*sa));
 	sa->used = true;
+	if (ike->next_id == 0)
+		ike->next_id = 1;
 	sa->id = ike->next_id++;
-	sa->tunnel = sa->profile = sa->keyring = sa->peer = sa->ipsec_profile = -1;
+	sa->profile = sa->keyring = sa->peer = sa->ipsec_profile = -1;
 	sa->created_ms = sa->last_rx_ms = ike->now;
+	sa->live_pos = ike->n_live;
+	ike->live[ike->n_live++] = sa;
+	ike_sa_touch(ike, sa);
 	return sa;
 }
 
+/* By our own SPI, the one half of the pair that is ours and unique among our SAs. */
 struct ike_sa *ike_sa_find(struct fh_ike *ike, uint64_t spi_i, uint64_t spi_r)
 {
-	for (uint32_t i = 0; i < ike->n_sa; i++) {
-		struct ike_sa *sa = ike->sa[i];
+	struct ike_sa *sa;
 
-		if (sa != NULL && sa->used && sa->state != ST_DEAD && sa->spi_i == spi_i && sa->spi_r == spi_r)
+	for (sa = ike_sa_first(ike, IX_SPI, spi_i, 0); sa != NULL; sa = ike_sa_next_same(ike, IX_SPI, sa))
+		if (sa->initiator && sa->spi_i == spi_i && sa->spi_r == spi_r && sa->state != ST_DEAD)
 			return sa;
-	}
+	if (spi_r == 0)
+		return NULL;
+	for (sa = ike_sa_first(ike, IX_SPI, spi_r, 0); sa != NULL; sa = ike_sa_next_same(ike, IX_SPI, sa))
+		if (!sa->initiator && sa->spi_i == spi_i && sa->spi_r == spi_r && sa->state != ST_DEAD)
+			return sa;
 	return NULL;
+}
+
+uint64_t ike_new_ike_spi(struct fh_ike *ike)
+{
+	for (;;) {
+		uint64_t spi = ike_rand64();
+
+		if (spi != 0 && ike_sa_first(ike, IX_SPI, spi, 0) == NULL)
+			return spi;
+	}
 }
 
 struct ike_child *ike_child_by_in(struct ike_sa *sa, uint32_t spi_in)
@@ -205,10 +431,12 @@ void ike_child_remove(struct fh_ike *ike, struct ike_sa *sa, struct ike_child *c
 {
 	if (!c->used)
 		return;
+	ike_ix_del(&ike->ix_child, &c->by_spi);
 	ike->ops->child_down(ike->ctx, sa->tunnel, c->spi_in, c->spi_out);
 	fh_debug("crypto ikev2 internal", "tunnel-id %u: child SA in 0x%08x out 0x%08x removed", sa->id, c->spi_in,
 		 c->spi_out);
 	memset(c, 0, sizeof(*c));
+	ike_sa_touch(ike, sa);
 }
 
 /* A fresh inbound SPI no child of ours has: random, never 0 or the reserved 1..255 (RFC 4303). */
@@ -216,12 +444,9 @@ uint32_t ike_new_spi(struct fh_ike *ike)
 {
 	for (;;) {
 		uint32_t spi = ike_rand32();
-		bool used = spi < 256;
 
-		for (uint32_t i = 0; i < ike->n_sa && !used; i++)
-			for (int c = 0; ike->sa[i] != NULL && c < IKE_CHILD_MAX && ike->sa[i]->used; c++)
-				used |= ike->sa[i]->child[c].used && ike->sa[i]->child[c].spi_in == spi;
-		if (!used)
+		ike->st.lookups++;
+		if (spi >= 256 && ike_ix_find(&ike->ix_child, spi, 0, &ike->st.probes) == NULL)
 			return spi;
 	}
 }
@@ -234,16 +459,21 @@ uint64_t ike_soft_ms(uint32_t life_s, bool initiator)
 	return (uint64_t)life_s * (initiator ? 900 : 950) - (uint64_t)life_s * (ike_rand32() % 30);
 }
 
-static bool tunnel_has_sa(const struct fh_ike *ike, int tunnel)
+bool ike_tunnel_has_sa(struct fh_ike *ike, uint32_t handle)
 {
-	for (uint32_t i = 0; i < ike->n_sa; i++)
-		if (ike->sa[i] != NULL && ike->sa[i]->used && ike->sa[i]->state != ST_DEAD && ike->sa[i]->tunnel == tunnel)
+	if (handle == 0)
+		return false;
+	for (struct ike_sa *o = ike_sa_first(ike, IX_TUN, handle, 0); o != NULL; o = ike_sa_next_same(ike, IX_TUN, o))
+		if (o->used && o->state != ST_DEAD && o->tunnel == handle)
 			return true;
 	return false;
 }
 
 void ike_sa_kill(struct fh_ike *ike, struct ike_sa *sa, const char *why)
 {
+	struct ike_tun *t;
+	struct ike_sa *last;
+
 	if (!sa->used)
 		return;
 	for (int i = 0; i < IKE_CHILD_MAX; i++)
@@ -260,9 +490,22 @@ void ike_sa_kill(struct fh_ike *ike, struct ike_sa *sa, const char *why)
 	OPENSSL_cleanse(&sa->k, sizeof(sa->k));
 	sa->used = false;
 	sa->state = ST_DEAD;
+	for (int i = 0; i < IX_MAX; i++)
+		ike_ix_del(&ike->ix[i], &sa->ix[i]);
+	if (sa->counted_est) {
+		sa->counted_est = false;
+		ike->n_est--;
+	}
+	ike_timer_stop(&ike->heap, &sa->timer);
+	last = ike->live[--ike->n_live];
+	ike->live[sa->live_pos] = last;
+	last->live_pos = sa->live_pos;
+	/* reusable once the entry point returns: the handler that killed it may still read it */
+	sa->spare_next = ike->grave;
+	ike->grave = sa;
 	/* a configured tunnel comes back: try again after a pause, unless another SA serves it */
-	if (sa->tunnel >= 0 && (uint32_t)sa->tunnel < ike->n_retry && !tunnel_has_sa(ike, sa->tunnel))
-		ike->retry_at[sa->tunnel] = ike->now + ike->lim.retry_initiate_ms;
+	if (sa->tunnel != 0 && (t = ike_tun_of(ike, sa->tunnel)) != NULL && !ike_tunnel_has_sa(ike, sa->tunnel))
+		tun_arm(ike, t, ike->now + ike->lim.retry_initiate_ms);
 }
 
 void ike_send_to(struct fh_ike *ike, const struct fh_ike_addr *l, const struct fh_ike_addr *r, const uint8_t *buf,
@@ -389,6 +632,7 @@ static int request_out(struct fh_ike *ike, struct ike_sa *sa, uint8_t kind, stru
 	sa->req_tries = 1;
 	sa->req_sent_ms = ike->now;
 	sa->req_next_ms = ike->now + backoff(ike, sa);
+	ike_sa_touch(ike, sa);
 	send_out(ike, sa, &sa->req);
 	return 0;
 }
@@ -548,6 +792,7 @@ static void follow_peer(struct fh_ike *ike, struct ike_sa *sa, const struct fh_i
 	sa->natt = true;
 	sa->local = *l;
 	sa->remote = *r;
+	ike_sa_reindex(ike, sa);
 	if (!moved || sa->state != ST_ESTABLISHED)
 		return;
 	/* a NAT mapping that changed: ESP follows, or the tunnel is a black hole DPD cannot see */
@@ -673,13 +918,16 @@ void fh_ike_input(struct fh_ike *ike, const struct fh_ike_addr *local, const str
 		 m->hdr.exchange, (m->hdr.flags & FH_IKE_FLAG_RESPONSE) ? "response" : "request", m->hdr.msg_id);
 	response = (m->hdr.flags & FH_IKE_FLAG_RESPONSE) != 0;
 	if (m->hdr.exchange == FH_IKE_SA_INIT) {
-		if (!response && m->hdr.spi_r == 0 && m->hdr.msg_id == 0 && (m->hdr.flags & FH_IKE_FLAG_INITIATOR))
+		if (!response && m->hdr.spi_r == 0 && m->hdr.msg_id == 0 && (m->hdr.flags & FH_IKE_FLAG_INITIATOR)) {
 			ike_init_request(ike, local, remote, msg, len, m);
-		else if (response && (sa = ike_sa_find(ike, m->hdr.spi_i, 0)) != NULL && sa->state == ST_INIT_SENT)
+		} else if (response && (sa = ike_sa_find(ike, m->hdr.spi_i, 0)) != NULL && sa->state == ST_INIT_SENT) {
+			ike_sa_touch(ike, sa);
 			ike_init_response(ike, sa, msg, len, m);
-		else
+		} else {
 			ike->ctr[FH_IKE_CTR_RX_NO_SA]++;
+		}
 		free(m);
+		flush(ike);
 		return;
 	}
 	sa = ike_sa_find(ike, m->hdr.spi_i, m->hdr.spi_r);
@@ -690,11 +938,13 @@ void fh_ike_input(struct fh_ike *ike, const struct fh_ike_addr *local, const str
 		free(m);
 		return;
 	}
+	ike_sa_touch(ike, sa);
 	if (response)
 		on_response(ike, sa, local, remote, msg, len, m);
 	else
 		on_request(ike, sa, local, remote, msg, len, m);
 	free(m);
+	flush(ike);
 }
 
 /* Collisions (both ends initiated, RFC 7296 2.8 spirit): of two IKE SAs for one tunnel, the one
@@ -702,12 +952,14 @@ void fh_ike_input(struct fh_ike *ike, const struct fh_ike_addr *local, const str
  * INITIAL_CONTACT has lost its state: our older SAs with it go silently. */
 void ike_established(struct fh_ike *ike, struct ike_sa *sa)
 {
-	for (uint32_t i = 0; i < ike->n_sa; i++) {
-		struct ike_sa *o = ike->sa[i];
+	int ix = sa->tunnel != 0 ? IX_TUN : IX_PEER;
+	uint64_t key = sa->tunnel != 0 ? sa->tunnel : sa->remote.ip;
+	struct ike_sa *o, *next;
 
-		if (o == NULL || o == sa || !o->used || o->state != ST_ESTABLISHED)
-			continue;
-		if (sa->tunnel >= 0 ? o->tunnel != sa->tunnel : o->remote.ip != sa->remote.ip)
+	ike_sa_reindex(ike, sa);
+	for (o = ike_sa_first(ike, ix, key, 0); o != NULL; o = next) {
+		next = ike_sa_next_same(ike, ix, o); /* before o may go */
+		if (o == sa || !o->used || o->state != ST_ESTABLISHED)
 			continue;
 		if (sa->initial_contact && !sa->initiator) {
 			ike_sa_kill(ike, o, "peer sent INITIAL_CONTACT");
@@ -718,24 +970,11 @@ void ike_established(struct fh_ike *ike, struct ike_sa *sa)
 					      (o->initiator ? o->local.ip : o->remote.ip)
 				      ? sa
 				      : o;
-		if (lose->initiator && lose->local.ip < lose->remote.ip)
+		if (lose->initiator && lose->local.ip < lose->remote.ip) {
 			lose->want_delete_ike = true;
+			ike_sa_touch(ike, lose);
+		}
 	}
-}
-
-static bool tunnel_wanted(const struct fh_ike *ike, uint32_t i)
-{
-	const struct fh_cfg_iface *f = &ike->cfg->iface[i];
-	int ip;
-
-	if (f->kind != FH_IF_TUNNEL || !f->has_destination || f->shutdown || !f->tunnel_initiate ||
-	    ike_profile_for_tunnel(ike->cfg, (int)i, &ip) < 0)
-		return false;
-	/* manually keyed tunnels are not negotiated */
-	for (uint32_t k = 0; k < ike->cfg->n_static_sa; k++)
-		if (ike->cfg->static_sa[k].if_idx == (int)i)
-			return false;
-	return true;
 }
 
 static void start_next(struct fh_ike *ike, struct ike_sa *sa)
@@ -815,6 +1054,75 @@ static void traffic_check(struct fh_ike *ike, struct ike_sa *sa)
 	}
 }
 
+/* Does the once-a-second look at the counters have anything to do for this SA? */
+static bool needs_check(const struct fh_ike *ike, const struct ike_sa *sa)
+{
+	const struct fh_config *c = ike->cfg;
+	const struct fh_cfg_ike_profile *p = sa->profile >= 0 ? &c->ike_profile[sa->profile] : NULL;
+
+	if (sa->ipsec_profile >= 0 && c->ipsec_profile[sa->ipsec_profile].lifetime_kilobytes != 0)
+		return true;
+	return p != NULL && (p->dpd.present || (sa->nat_local && p->nat_keepalive > 0));
+}
+
+/* Everything sa_timers acts on, in the same terms: what it does at a time t, it is woken for at t. */
+static void sa_arm(struct fh_ike *ike, struct ike_sa *sa)
+{
+	uint64_t due = UINT64_MAX;
+
+	if (sa->req_kind != RQ_NONE && sa->req_next_ms < due)
+		due = sa->req_next_ms;
+	if (sa->state == ST_INIT_DONE && sa->created_ms + IKE_HALF_OPEN_TIMEOUT_MS + 1 < due)
+		due = sa->created_ms + IKE_HALF_OPEN_TIMEOUT_MS + 1;
+	if (sa->state == ST_ESTABLISHED) {
+		if (sa->expire_ms < due)
+			due = sa->expire_ms;
+		if (sa->rekey_ms != 0 && sa->rekey_ms < due)
+			due = sa->rekey_ms;
+		for (int i = 0; i < IKE_CHILD_MAX; i++) {
+			const struct ike_child *c = &sa->child[i];
+
+			if (!c->used)
+				continue;
+			if (c->expire_ms < due)
+				due = c->expire_ms;
+			if (!c->rekeyed && c->rekey_ms != 0 && c->rekey_ms < due)
+				due = c->rekey_ms;
+		}
+		if (needs_check(ike, sa) && sa->next_check_ms < due)
+			due = sa->next_check_ms;
+		/* work waiting for the window: start_next at the next tick */
+		if (sa->req_kind == RQ_NONE && (sa->want_dpd || sa->want_rekey_ike || sa->want_delete_ike ||
+						sa->want_rekey_child != 0 || sa->n_delq > 0))
+			due = ike->now;
+	}
+	if (due == UINT64_MAX)
+		ike_timer_stop(&ike->heap, &sa->timer);
+	else
+		ike_timer_set(&ike->heap, &sa->timer, due); /* room for every SA was reserved */
+}
+
+/* The end of every entry point: touched SAs re-indexed and re-armed, killed ones reusable. */
+static void flush(struct fh_ike *ike)
+{
+	struct ike_sa *sa;
+
+	while ((sa = ike->dirty) != NULL) {
+		ike->dirty = sa->dirty_next;
+		sa->dirty = false;
+		sa->dirty_next = NULL;
+		if (sa->used) {
+			ike_sa_reindex(ike, sa);
+			sa_arm(ike, sa);
+		}
+	}
+	while ((sa = ike->grave) != NULL) {
+		ike->grave = sa->spare_next;
+		sa->spare_next = ike->spare;
+		ike->spare = sa;
+	}
+}
+
 static void sa_timers(struct fh_ike *ike, struct ike_sa *sa)
 {
 	if (sa->req_kind != RQ_NONE && ike->now >= sa->req_next_ms) {
@@ -864,8 +1172,8 @@ static void sa_timers(struct fh_ike *ike, struct ike_sa *sa)
 			sa->want_rekey_child = c->spi_in;
 		}
 	}
-	if (ike->now >= sa->next_check_ms) {
-		sa->next_check_ms = ike->now + 1000;
+	if (needs_check(ike, sa) && ike->now >= sa->next_check_ms) {
+		sa->next_check_ms = ike->now + IKE_CHECK_MS;
 		traffic_check(ike, sa);
 		if (sa->nat_local && sa->profile >= 0 && ike->cfg->ike_profile[sa->profile].nat_keepalive > 0 &&
 		    ike->now >= sa->keepalive_ms) {
@@ -877,8 +1185,28 @@ static void sa_timers(struct fh_ike *ike, struct ike_sa *sa)
 	start_next(ike, sa);
 }
 
+/* A tunnel's initiation timer: initiate it unless an SA serves it (whose end arms it again). */
+static void tun_fire(struct fh_ike *ike, struct ike_tun *t)
+{
+	ike->st.tunnel_pops++;
+	if (!t->wanted || ike_tunnel_has_sa(ike, t->handle))
+		return;
+	if (ike->now < t->retry_at) {
+		tun_arm(ike, t, t->retry_at);
+		return;
+	}
+	if (ike->ops->tunnel_source(ike->ctx, t->handle) == 0) {
+		tun_arm(ike, t, ike->now + IKE_SOURCE_POLL_MS);
+		return;
+	}
+	ike_initiate(ike, t);
+	tun_arm(ike, t, t->retry_at);
+}
+
 void fh_ike_tick(struct fh_ike *ike, uint64_t now_ms)
 {
+	struct ike_timer *t;
+
 	ike->now = now_ms;
 	/* cookie secrets change every two minutes; the previous one stays valid (RFC 7296 2.6) */
 	if (now_ms - ike->secret_ms > 120000) {
@@ -887,53 +1215,87 @@ void fh_ike_tick(struct fh_ike *ike, uint64_t now_ms)
 		if (RAND_bytes(ike->secret[0], sizeof(ike->secret[0])) == 1)
 			ike->secret_ver++;
 	}
-	for (uint32_t i = 0; i < ike->n_sa; i++)
-		if (ike->sa[i] != NULL && ike->sa[i]->used)
-			sa_timers(ike, ike->sa[i]);
-	for (uint32_t i = 0; i < ike->cfg->n_iface && i < ike->n_retry; i++)
-		if (tunnel_wanted(ike, i) && !tunnel_has_sa(ike, (int)i) && now_ms >= ike->retry_at[i] &&
-		    ike->ops->tunnel_source(ike->ctx, (int)i) != 0)
-			ike_initiate(ike, (int)i);
+	/* a popped SA is re-armed by flush(), after the loop: what is still due now waits a tick */
+	while ((t = ike_timer_due(&ike->heap, now_ms)) != NULL) {
+		struct ike_sa *sa = IKE_CONTAINER(t, struct ike_sa, timer);
+
+		ike->st.timer_pops++;
+		ike_sa_touch(ike, sa);
+		sa_timers(ike, sa);
+	}
+	/* a fired tunnel is armed again only for later than now (ike_initiate, tun_fire) */
+	while ((t = ike_timer_due(&ike->tuns.heap, now_ms)) != NULL)
+		tun_fire(ike, IKE_CONTAINER(t, struct ike_tun, timer));
+	flush(ike);
+}
+
+static int profile_by_name(const struct fh_config *cfg, const char *name)
+{
+	for (uint32_t i = 0; i < cfg->n_ike_profile; i++)
+		if (strcmp(cfg->ike_profile[i].hdr.name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int ipsec_profile_by_name(const struct fh_config *cfg, const char *name)
+{
+	for (uint32_t i = 0; i < cfg->n_ipsec_profile; i++)
+		if (strcmp(cfg->ipsec_profile[i].hdr.name, name) == 0)
+			return (int)i;
+	return -1;
 }
 
 void fh_ike_set_config(struct fh_ike *ike, const struct fh_config *cfg, uint64_t now_ms)
 {
-	uint64_t *r = calloc(cfg->n_iface + 1, sizeof(*r));
 	const struct fh_config *old = ike->cfg;
+	struct ike_tuns nt;
+	bool have = tuns_build(ike, cfg, &nt) == 0;
 
 	ike->now = now_ms;
-	for (uint32_t i = 0; i < ike->n_sa; i++) {
-		struct ike_sa *sa = ike->sa[i];
-		int t = -1, ip = -1;
+	if (!have) {
+		/* without the new table no SA can be bound to a tunnel of the new config: they go, and
+		 * the tunnels are not initiated until the next reload */
+		fh_log(FH_LOG_ERR, "crypto ikev2", "out of memory for the tunnels of the new config");
+		memset(&nt, 0, sizeof(nt));
+	}
+	/* backwards: a kill moves the last SA into the gap, and that one was seen already */
+	for (uint32_t i = ike->n_live; i-- > 0;) {
+		struct ike_sa *sa = ike->live[i];
+		int ip = -1;
 
-		if (sa == NULL || !sa->used)
-			continue;
-		/* follow the tunnel and the profile by name into the new config */
-		if (sa->tunnel >= 0)
-			t = fh_config_iface_find(cfg, old->iface[sa->tunnel].hdr.name);
-		if (sa->tunnel >= 0 && (t < 0 || cfg->iface[t].kind != FH_IF_TUNNEL ||
-					cfg->iface[t].tunnel_destination != old->iface[sa->tunnel].tunnel_destination ||
-					ike_profile_for_tunnel(cfg, t, &ip) < 0 || cfg->iface[t].shutdown)) {
-			ike->cfg = old; /* the Delete goes out under the keys and names it was made with */
-			ike_start_delete_ike(ike, sa);
-			ike_sa_kill(ike, sa, "tunnel removed or changed by a reload");
-			continue;
-		}
-		sa->tunnel = t;
-		if (t >= 0) {
-			sa->profile = ike_profile_for_tunnel(cfg, t, &ip);
+		if (sa->tunnel != 0) {
+			/* the same handle is the same tunnel, wherever the reload put it */
+			const struct ike_tun *ot = ike_tun_of(ike, sa->tunnel), *t = have ? tuns_find(&nt, sa->tunnel) : NULL;
+
+			if (t == NULL || ot == NULL ||
+			    cfg->iface[t->idx].tunnel_destination != old->iface[ot->idx].tunnel_destination ||
+			    ike_profile_for_tunnel(cfg, t->idx, &ip) < 0 || cfg->iface[t->idx].shutdown) {
+				/* the Delete goes out under the keys and names it was made with */
+				ike_start_delete_ike(ike, sa);
+				ike_sa_kill(ike, sa, "tunnel removed or changed by a reload");
+				continue;
+			}
+			sa->profile = ike_profile_for_tunnel(cfg, t->idx, &ip);
 			sa->ipsec_profile = ip;
 		} else {
-			sa->profile = sa->profile >= 0 && (uint32_t)sa->profile < cfg->n_ike_profile ? sa->profile : -1;
+			/* profiles move too: follow them by name */
+			sa->profile = sa->profile >= 0 ? profile_by_name(cfg, old->ike_profile[sa->profile].hdr.name) : -1;
+			sa->ipsec_profile = sa->ipsec_profile >= 0
+						    ? ipsec_profile_by_name(cfg, old->ipsec_profile[sa->ipsec_profile].hdr.name)
+						    : -1;
 		}
+		/* keyring entries are only read during IKE_AUTH; after it, an index would only go stale */
+		sa->keyring = sa->profile >= 0 ? cfg->ike_profile[sa->profile].keyring_idx : -1;
+		if (sa->state == ST_ESTABLISHED)
+			sa->peer = -1;
+		ike_sa_touch(ike, sa);
 	}
+	tuns_free(&ike->tuns);
+	ike->tuns = nt;
 	ike->cfg = cfg;
 	config_limits(ike, cfg);
-	if (r != NULL) {
-		free(ike->retry_at);
-		ike->retry_at = r;
-		ike->n_retry = cfg->n_iface;
-	}
+	tuns_arm_all(ike, now_ms); /* tunnels without an SA are tried at once, as after a start */
+	flush(ike);
 }
 
 void fh_ike_free(struct fh_ike *ike, uint64_t now_ms)
@@ -941,19 +1303,14 @@ void fh_ike_free(struct fh_ike *ike, uint64_t now_ms)
 	if (ike == NULL)
 		return;
 	ike->now = now_ms;
-	for (uint32_t i = 0; i < ike->n_sa; i++)
-		if (ike->sa[i] != NULL && ike->sa[i]->used) {
-			if (ike->sa[i]->state == ST_ESTABLISHED)
-				ike_start_delete_ike(ike, ike->sa[i]);
-			ike_sa_kill(ike, ike->sa[i], "shutting down");
-		}
-	/* only now: killing one SA looks at the others */
-	for (uint32_t i = 0; i < ike->n_sa; i++)
-		free(ike->sa[i]);
-	free(ike->sa);
-	free(ike->retry_at);
-	OPENSSL_cleanse(ike->secret, sizeof(ike->secret));
-	free(ike);
+	while (ike->n_live > 0) {
+		struct ike_sa *sa = ike->live[ike->n_live - 1];
+
+		if (sa->state == ST_ESTABLISHED)
+			ike_start_delete_ike(ike, sa);
+		ike_sa_kill(ike, sa, "shutting down");
+	}
+	engine_free(ike);
 }
 
 int fh_ike_clear(struct fh_ike *ike, uint32_t id, uint64_t now_ms)
@@ -961,10 +1318,12 @@ int fh_ike_clear(struct fh_ike *ike, uint32_t id, uint64_t now_ms)
 	int n = 0;
 
 	ike->now = now_ms;
-	for (uint32_t i = 0; i < ike->n_sa; i++) {
-		struct ike_sa *sa = ike->sa[i];
+	for (uint32_t i = ike->n_live; i-- > 0;) {
+		struct ike_sa *sa = ike->live[i];
+		uint32_t tunnel = sa->tunnel;
+		struct ike_tun *t;
 
-		if (sa == NULL || !sa->used || (id != 0 && sa->id != id))
+		if (id != 0 && sa->id != id)
 			continue;
 		if (sa->state == ST_ESTABLISHED)
 			ike_start_delete_ike(ike, sa); /* counts it */
@@ -972,10 +1331,35 @@ int fh_ike_clear(struct fh_ike *ike, uint32_t id, uint64_t now_ms)
 			ike->ctr[FH_IKE_CTR_DELETED]++;
 		ike_sa_kill(ike, sa, "cleared");
 		n++;
+		/* cleared tunnels come back at once, as after "clear crypto ikev2 sa" on IOS */
+		if ((t = ike_tun_of(ike, tunnel)) != NULL)
+			tun_arm(ike, t, now_ms);
 	}
-	/* cleared tunnels come back at once, as after "clear crypto ikev2 sa" on IOS */
-	for (uint32_t i = 0; i < ike->n_retry; i++)
-		ike->retry_at[i] = now_ms;
+	if (id == 0)
+		tuns_arm_all(ike, now_ms);
+	flush(ike);
+	return n;
+}
+
+static int rekey_one(struct fh_ike *ike, struct ike_sa *sa, bool ike_sa)
+{
+	int n = 0;
+
+	if (!sa->used || sa->state != ST_ESTABLISHED)
+		return 0;
+	if (ike_sa) {
+		sa->want_rekey_ike = true;
+		n++;
+	} else {
+		for (int c = 0; c < IKE_CHILD_MAX; c++)
+			if (sa->child[c].used && !sa->child[c].rekeyed) {
+				sa->want_rekey_child = sa->child[c].spi_in;
+				n++;
+				break;
+			}
+	}
+	ike_sa_touch(ike, sa);
+	start_next(ike, sa);
 	return n;
 }
 
@@ -984,24 +1368,15 @@ int fh_ike_rekey(struct fh_ike *ike, uint32_t id, bool ike_sa, uint64_t now_ms)
 	int n = 0;
 
 	ike->now = now_ms;
-	for (uint32_t i = 0; i < ike->n_sa; i++) {
-		struct ike_sa *sa = ike->sa[i];
-
-		if (sa == NULL || !sa->used || sa->state != ST_ESTABLISHED || (id != 0 && sa->id != id))
-			continue;
-		if (ike_sa) {
-			sa->want_rekey_ike = true;
-			n++;
-		} else {
-			for (int c = 0; c < IKE_CHILD_MAX; c++)
-				if (sa->child[c].used && !sa->child[c].rekeyed) {
-					sa->want_rekey_child = sa->child[c].spi_in;
-					n++;
-					break;
-				}
-		}
-		start_next(ike, sa);
+	if (id != 0) {
+		for (struct ike_sa *sa = ike_sa_first(ike, IX_ID, id, 0); sa != NULL; sa = ike_sa_next_same(ike, IX_ID, sa))
+			if (sa->id == id)
+				n += rekey_one(ike, sa, ike_sa);
+	} else {
+		for (uint32_t i = 0; i < ike->n_live; i++)
+			n += rekey_one(ike, ike->live[i], ike_sa);
 	}
+	flush(ike);
 	return n;
 }
 
@@ -1014,48 +1389,94 @@ static const char *state_name(uint8_t s)
 	}
 }
 
-bool fh_ike_sa_get(const struct fh_ike *ike, uint32_t idx, struct fh_ike_sa_info *o)
+static void sa_info(const struct fh_ike *ike, const struct ike_sa *sa, struct fh_ike_sa_info *o)
 {
-	uint32_t k = 0;
+	int ti = ike_sa_tun_idx(ike, sa);
 
-	for (uint32_t i = 0; i < ike->n_sa; i++) {
-		const struct ike_sa *sa = ike->sa[i];
+	memset(o, 0, sizeof(*o));
+	o->id = sa->id;
+	o->local = sa->local;
+	o->remote = sa->remote;
+	o->status = state_name(sa->state);
+	o->initiator = sa->initiator;
+	o->spi_i = sa->spi_i;
+	o->spi_r = sa->spi_r;
+	o->encr = sa->prop.encr;
+	o->key_bits = sa->prop.key_bits;
+	o->prf = sa->prop.prf;
+	o->integ = sa->prop.integ;
+	o->dh_group = sa->prop.dh;
+	o->auth_sign = o->auth_verify = "PSK";
+	o->lifetime_s = sa->profile >= 0 ? ike->cfg->ike_profile[sa->profile].lifetime : 86400;
+	o->active_s = sa->established_ms ? (uint32_t)((ike->now - sa->established_ms) / 1000) : 0;
+	o->nat_local = sa->nat_local;
+	o->nat_remote = sa->nat_remote;
+	snprintf(o->local_id, sizeof(o->local_id), "%s", sa->local_id);
+	snprintf(o->remote_id, sizeof(o->remote_id), "%s", sa->remote_id);
+	o->tunnel = sa->tunnel;
+	if (ti >= 0)
+		snprintf(o->tunnel_name, sizeof(o->tunnel_name), "%s", ike->cfg->iface[ti].hdr.name);
+	o->profile = sa->profile;
+	for (int c = 0; c < IKE_CHILD_MAX; c++)
+		if (sa->child[c].used && o->n_child < 4) {
+			o->child_spi_in[o->n_child] = sa->child[c].spi_in;
+			o->child_spi_out[o->n_child] = sa->child[c].spi_out;
+			o->n_child++;
+		}
+	o->msgid_tx = sa->tx_id;
+	o->msgid_rx = sa->rx_id;
+}
 
-		if (sa == NULL || !sa->used || k++ != idx)
-			continue;
-		memset(o, 0, sizeof(*o));
-		o->id = sa->id;
-		o->local = sa->local;
-		o->remote = sa->remote;
-		o->status = state_name(sa->state);
-		o->initiator = sa->initiator;
-		o->spi_i = sa->spi_i;
-		o->spi_r = sa->spi_r;
-		o->encr = sa->prop.encr;
-		o->key_bits = sa->prop.key_bits;
-		o->prf = sa->prop.prf;
-		o->integ = sa->prop.integ;
-		o->dh_group = sa->prop.dh;
-		o->auth_sign = o->auth_verify = "PSK";
-		o->lifetime_s = sa->profile >= 0 ? ike->cfg->ike_profile[sa->profile].lifetime : 86400;
-		o->active_s = sa->established_ms ? (uint32_t)((ike->now - sa->established_ms) / 1000) : 0;
-		o->nat_local = sa->nat_local;
-		o->nat_remote = sa->nat_remote;
-		snprintf(o->local_id, sizeof(o->local_id), "%s", sa->local_id);
-		snprintf(o->remote_id, sizeof(o->remote_id), "%s", sa->remote_id);
-		o->tunnel = sa->tunnel;
-		o->profile = sa->profile;
-		for (int c = 0; c < IKE_CHILD_MAX; c++)
-			if (sa->child[c].used && o->n_child < 4) {
-				o->child_spi_in[o->n_child] = sa->child[c].spi_in;
-				o->child_spi_out[o->n_child] = sa->child[c].spi_out;
-				o->n_child++;
-			}
-		o->msgid_tx = sa->tx_id;
-		o->msgid_rx = sa->rx_id;
-		return true;
+bool fh_ike_sa_next(const struct fh_ike *ike, uint32_t *cursor, struct fh_ike_sa_info *out)
+{
+	if (*cursor >= ike->n_live)
+		return false;
+	sa_info(ike, ike->live[(*cursor)++], out);
+	return true;
+}
+
+/* Of the SAs of one tunnel-id (an IKE SA rekey has two for a moment), the one in charge: READY,
+ * with the most children, the newest. */
+static int rank(const struct ike_sa *sa)
+{
+	int n = 0;
+
+	for (int c = 0; c < IKE_CHILD_MAX; c++)
+		n += sa->child[c].used;
+	return (sa->state == ST_ESTABLISHED ? 100 : 0) + n;
+}
+
+bool fh_ike_sa_find(const struct fh_ike *ike, uint32_t id, struct fh_ike_sa_info *out)
+{
+	const struct ike_sa *best = NULL;
+
+	for (struct ike_node *n = ike_ix_find(&ike->ix[IX_ID], id, 0, NULL); n != NULL;
+	     n = ike_ix_next(&ike->ix[IX_ID], n, NULL)) {
+		const struct ike_sa *sa = IKE_CONTAINER(n - IX_ID, struct ike_sa, ix);
+
+		if (sa->used && sa->id == id &&
+		    (best == NULL || rank(sa) > rank(best) || (rank(sa) == rank(best) && sa->created_ms >= best->created_ms)))
+			best = sa;
 	}
-	return false;
+	if (best == NULL)
+		return false;
+	sa_info(ike, best, out);
+	return true;
+}
+
+uint32_t fh_ike_sa_count(const struct fh_ike *ike)
+{
+	return ike->n_live;
+}
+
+void fh_ike_get_stats(const struct fh_ike *ike, struct fh_ike_stats *st)
+{
+	*st = ike->st;
+	st->sa = ike->n_live;
+	st->half_open = ike->half_open;
+	st->established = ike->n_est;
+	st->tunnels = ike->tuns.n;
+	st->timers = ike->heap.n + ike->tuns.heap.n;
 }
 
 uint64_t fh_ike_counter(const struct fh_ike *ike, enum fh_ike_ctr c)

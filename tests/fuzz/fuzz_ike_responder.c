@@ -47,6 +47,9 @@ struct side {
 };
 static struct side S[2];
 
+/* One tunnel per side, "Tunnel0": its handle is unlike any config index, so a mix-up shows. */
+#define TUNNEL0 4242
+
 static void cb_send(void *ctx, const struct fh_ike_addr *l, const struct fh_ike_addr *r, const uint8_t *m, size_t len)
 {
 	struct side *s = ctx;
@@ -60,12 +63,13 @@ static void cb_send(void *ctx, const struct fh_ike_addr *l, const struct fh_ike_
 
 static int cb_up(void *ctx, const struct fh_ike_child_sa *c)
 {
-	(void)c;
+	if (c->tunnel != TUNNEL0)
+		abort(); /* a child SA bound to a tunnel that does not exist */
 	children[((struct side *)ctx)->i]++;
 	return 0;
 }
 
-static void cb_down(void *ctx, int t, uint32_t a, uint32_t b)
+static void cb_down(void *ctx, uint32_t t, uint32_t a, uint32_t b)
 {
 	(void)t, (void)a, (void)b;
 	children[((struct side *)ctx)->i]--;
@@ -83,16 +87,24 @@ static void cb_peer(void *ctx, uint32_t a, uint32_t b, const struct fh_ike_addr 
 	(void)ctx, (void)a, (void)b, (void)l, (void)r;
 }
 
-static uint32_t cb_source(void *ctx, int tunnel)
+static uint32_t cb_handle(void *ctx, const char *name)
+{
+	(void)ctx;
+	return strcmp(name, "Tunnel0") == 0 ? TUNNEL0 : 0;
+}
+
+static uint32_t cb_source(void *ctx, uint32_t tunnel)
 {
 	struct side *s = ctx;
-	int src = s->cfg->iface[tunnel].source_idx;
+	int t = tunnel == TUNNEL0 ? fh_config_iface_find(s->cfg, "Tunnel0") : -1;
+	int src = t >= 0 ? s->cfg->iface[t].source_idx : -1;
 
 	return src >= 0 ? s->cfg->iface[src].ip.pfx.addr : 0;
 }
 
 static const struct fh_ike_ops ops = {.send = cb_send, .child_up = cb_up, .child_down = cb_down,
-				      .child_counts = cb_counts, .tunnel_source = cb_source, .child_peer = cb_peer};
+				      .child_counts = cb_counts, .tunnel_handle = cb_handle, .tunnel_source = cb_source,
+				      .child_peer = cb_peer};
 
 static struct fh_config *load(const char *me, const char *peer, int initiate)
 {

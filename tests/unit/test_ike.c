@@ -34,8 +34,35 @@ struct child {
 	uint64_t in_pkts, out_pkts, in_bytes, out_bytes;
 };
 
+/* Tunnel handles as a caller hands them out: by name, stable for as long as the name lives, and
+ * on purpose unlike any config index (1000 + 7k for the k-th name seen). */
+#define NAMES 16
+struct names {
+	char name[NAMES][FH_NAME_MAX];
+	int n;
+};
+
+static uint32_t names_handle(struct names *m, const char *name)
+{
+	for (int k = 0; k < m->n; k++)
+		if (strcmp(m->name[k], name) == 0)
+			return 1000 + (uint32_t)k * 7;
+	if (m->n == NAMES)
+		return 0;
+	snprintf(m->name[m->n], FH_NAME_MAX, "%s", name);
+	return 1000 + (uint32_t)m->n++ * 7;
+}
+
+static const char *names_of(const struct names *m, uint32_t h)
+{
+	if (h < 1000 || (h - 1000) % 7 != 0 || (h - 1000) / 7 >= (uint32_t)m->n)
+		return NULL;
+	return m->name[(h - 1000) / 7];
+}
+
 struct side {
 	const char *name;
+	struct names tun;
 	struct fh_config *cfg;
 	struct fh_ike *ike;
 	struct msg q[QMAX]; /* messages this side sent, not yet delivered */
@@ -43,6 +70,7 @@ struct side {
 	struct child ch[CHILDREN];
 	int ups, downs, keepalives;
 	uint32_t addr;
+	bool refuse_up;      /* the data plane refuses new pairs */
 };
 
 static struct side A = {.name = "A"}, B = {.name = "B"};
@@ -72,6 +100,8 @@ static int cb_up(void *ctx, const struct fh_ike_child_sa *c)
 {
 	struct side *s = ctx;
 
+	if (s->refuse_up)
+		return -1;
 	for (int i = 0; i < CHILDREN; i++)
 		if (!s->ch[i].up) {
 			struct child *k = &s->ch[i];
@@ -89,7 +119,7 @@ static int cb_up(void *ctx, const struct fh_ike_child_sa *c)
 	return -1;
 }
 
-static void cb_down(void *ctx, int tunnel, uint32_t spi_in, uint32_t spi_out)
+static void cb_down(void *ctx, uint32_t tunnel, uint32_t spi_in, uint32_t spi_out)
 {
 	struct side *s = ctx;
 
@@ -128,16 +158,23 @@ static void cb_peer(void *ctx, uint32_t spi_in, uint32_t spi_out, const struct f
 		}
 }
 
-static uint32_t cb_source(void *ctx, int tunnel)
+static uint32_t cb_handle(void *ctx, const char *name)
+{
+	return names_handle(&((struct side *)ctx)->tun, name);
+}
+
+static uint32_t cb_source(void *ctx, uint32_t tunnel)
 {
 	struct side *s = ctx;
-	int src = s->cfg->iface[tunnel].source_idx;
+	const char *name = names_of(&s->tun, tunnel);
+	int t = name != NULL ? fh_config_iface_find(s->cfg, name) : -1, src = t >= 0 ? s->cfg->iface[t].source_idx : -1;
 
 	return src >= 0 ? s->cfg->iface[src].ip.pfx.addr : 0;
 }
 
 static const struct fh_ike_ops ops = {.send = cb_send, .child_up = cb_up, .child_down = cb_down,
-				      .child_counts = cb_counts, .tunnel_source = cb_source, .child_peer = cb_peer};
+				      .child_counts = cb_counts, .tunnel_handle = cb_handle, .tunnel_source = cb_source,
+				      .child_peer = cb_peer};
 
 static char *read_file(const char *name)
 {
@@ -199,6 +236,7 @@ static void side_reset(struct side *s)
 	memset(s->ch, 0, sizeof(s->ch));
 	s->nq = 0;
 	s->ups = s->downs = s->keepalives = 0;
+	s->refuse_up = false;
 }
 
 static bool setup(const char *text_a, const char *text_b)
@@ -322,7 +360,7 @@ static int ready(const struct side *s)
 	struct fh_ike_sa_info i;
 	int n = 0;
 
-	for (uint32_t k = 0; fh_ike_sa_get(s->ike, k, &i); k++)
+	for (uint32_t k = 0; fh_ike_sa_next(s->ike, &k, &i);)
 		n += strcmp(i.status, "READY") == 0;
 	return n;
 }
@@ -330,7 +368,7 @@ static int ready(const struct side *s)
 /* The READY IKE SA of a side (tests have one at most). */
 static bool get_ready(const struct side *s, struct fh_ike_sa_info *o)
 {
-	for (uint32_t k = 0; fh_ike_sa_get(s->ike, k, o); k++)
+	for (uint32_t k = 0; fh_ike_sa_next(s->ike, &k, o);)
 		if (strcmp(o->status, "READY") == 0)
 			return true;
 	return false;
@@ -758,6 +796,469 @@ static void test_variants(const char *a, const char *b)
 	free(b3);
 }
 
+/* ---- many tunnels: a hub (B) answering spokes that one engine (A) plays ---- */
+
+#define BIG_N 2000
+
+struct bmsg {
+	struct fh_ike_addr src, dst;
+	size_t len;
+	uint8_t *buf;
+};
+
+/* One side of the scale and reload tests. Tunnel k is "Tunnel<k>" with handle 1000 + 7k; what
+ * the data plane would hold is counted per tunnel. */
+struct bside {
+	struct fh_config *cfg;
+	struct fh_ike *ike;
+	struct bmsg *q;
+	size_t nq, cap;
+	uint32_t n;                  /* tunnels in the first config */
+	uint32_t *src;               /* tunnel k's source address */
+	int *live, *ups, *downs;     /* per tunnel: child SAs installed now, ever, removed */
+	int bad_tunnel;              /* child_up / child_down naming no tunnel of ours */
+	uint32_t last_up_tunnel;
+};
+
+static struct bside BA, BB;
+
+static uint32_t big_handle(uint32_t k)
+{
+	return 1000 + 7 * k;
+}
+
+static int big_k(const struct bside *s, uint32_t h)
+{
+	if (h < 1000 || (h - 1000) % 7 != 0 || (h - 1000) / 7 >= s->n)
+		return -1;
+	return (int)((h - 1000) / 7);
+}
+
+static void big_send(void *ctx, const struct fh_ike_addr *l, const struct fh_ike_addr *r, const uint8_t *m, size_t len)
+{
+	struct bside *s = ctx;
+
+	if (len == 1)
+		return;
+	if (s->nq == s->cap) {
+		size_t c = s->cap ? s->cap * 2 : 256;
+		struct bmsg *v = realloc(s->q, c * sizeof(*v));
+
+		if (v == NULL)
+			return;
+		s->q = v;
+		s->cap = c;
+	}
+	s->q[s->nq] = (struct bmsg){.src = *l, .dst = *r, .len = len, .buf = malloc(len)};
+	if (s->q[s->nq].buf == NULL)
+		return;
+	memcpy(s->q[s->nq].buf, m, len);
+	s->nq++;
+}
+
+static int big_up(void *ctx, const struct fh_ike_child_sa *c)
+{
+	struct bside *s = ctx;
+	int k = big_k(s, c->tunnel);
+
+	if (k < 0) {
+		s->bad_tunnel++;
+		return -1;
+	}
+	s->live[k]++;
+	s->ups[k]++;
+	s->last_up_tunnel = c->tunnel;
+	return 0;
+}
+
+static void big_down(void *ctx, uint32_t tunnel, uint32_t spi_in, uint32_t spi_out)
+{
+	struct bside *s = ctx;
+	int k = big_k(s, tunnel);
+
+	(void)spi_in, (void)spi_out;
+	if (k < 0) {
+		s->bad_tunnel++;
+		return;
+	}
+	s->live[k]--;
+	s->downs[k]++;
+}
+
+static bool big_counts(void *ctx, uint32_t a, uint32_t b, struct fh_ike_child_counts *n)
+{
+	(void)ctx, (void)a, (void)b;
+	memset(n, 0, sizeof(*n));
+	return true;
+}
+
+static void big_peer(void *ctx, uint32_t a, uint32_t b, const struct fh_ike_addr *l, const struct fh_ike_addr *r)
+{
+	(void)ctx, (void)a, (void)b, (void)l, (void)r;
+}
+
+static uint32_t big_tunnel_handle(void *ctx, const char *name)
+{
+	struct bside *s = ctx;
+	unsigned k;
+	char tail;
+
+	if (sscanf(name, "Tunnel%u%c", &k, &tail) != 1 || k >= s->n)
+		return 0;
+	return big_handle(k);
+}
+
+static uint32_t big_source(void *ctx, uint32_t tunnel)
+{
+	struct bside *s = ctx;
+	int k = big_k(s, tunnel);
+
+	return k >= 0 ? s->src[k] : 0;
+}
+
+static const struct fh_ike_ops big_ops = {.send = big_send, .child_up = big_up, .child_down = big_down,
+					  .child_counts = big_counts, .tunnel_handle = big_tunnel_handle,
+					  .tunnel_source = big_source, .child_peer = big_peer};
+
+static const char big_common[] =
+	"crypto:\n"
+	"  ikev2:\n"
+	"    proposals: {P: {encryption: aes-cbc-128, integrity: sha256, group: 31}}\n"
+	"    policies: {POL: {proposals: P}}\n"
+	"    keyrings: {KR: {peers: {X: {address: 0.0.0.0 0.0.0.0, pre-shared-key: cisco123}}}}\n"
+	"    profiles:\n"
+	"      PR: {match-identity-remote: {address: 0.0.0.0}, authentication-remote: pre-share,\n"
+	"           authentication-local: pre-share, keyring: KR}\n"
+	"  ipsec:\n"
+	"    transform-sets: {T: {encryption: esp-aes 128, integrity: esp-sha256-hmac}}\n"
+	"    profiles: {IP: {transform-sets: T, ikev2-profile: PR}}\n"
+	"interfaces:\n"
+	"  GigabitEthernet1: {device: net_null0, ip-address: %s/24}\n";
+
+/* Spoke k's address: 10.(k / 250).(k % 250 + 1).1, every spoke its own. */
+static uint32_t spoke_ip(uint32_t k)
+{
+	return 0x0a000001u | (k / 250) << 16 | (k % 250 + 1) << 8;
+}
+
+#define HUB_IP 0xc0a80014u /* 192.168.0.20 */
+
+/* The config text of n tunnels, those with skip[k] left out; hub: toward each spoke, answering
+ * only; spokes: each from its own address toward the hub. */
+static struct fh_config *big_config(bool hub, uint32_t n, const bool *skip)
+{
+	size_t cap = 4096 + (size_t)n * 200, len;
+	char *t = malloc(cap);
+	struct fh_config *c;
+
+	len = (size_t)snprintf(t, cap, big_common, hub ? "192.168.0.20" : "192.168.0.10");
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t sp = spoke_ip(k);
+
+		if (skip != NULL && skip[k])
+			continue;
+		if (hub)
+			len += (size_t)snprintf(t + len, cap - len,
+						"  Tunnel%u: {ip-address: 172.16.%u.%u/31, tunnel-source: GigabitEthernet1,\n"
+						"    tunnel-destination: %u.%u.%u.%u, tunnel-protection: IP, "
+						"tunnel-initiate: false}\n",
+						k, k / 128, (k % 128) * 2, sp >> 24, (sp >> 16) & 0xff, (sp >> 8) & 0xff, sp & 0xff);
+		else
+			len += (size_t)snprintf(t + len, cap - len,
+						"  Tunnel%u: {ip-address: 172.16.%u.%u/31, tunnel-source: %u.%u.%u.%u,\n"
+						"    tunnel-destination: 192.168.0.20, tunnel-protection: IP}\n",
+						k, k / 128, (k % 128) * 2 + 1, sp >> 24, (sp >> 16) & 0xff, (sp >> 8) & 0xff, sp & 0xff);
+	}
+	c = load(hub ? "hub.yaml" : "spokes.yaml", t);
+	free(t);
+	return c;
+}
+
+static void big_reset(struct bside *s)
+{
+	if (s->ike != NULL)
+		fh_ike_free(s->ike, now);
+	if (s->cfg != NULL)
+		fh_config_free(s->cfg);
+	for (size_t i = 0; i < s->nq; i++)
+		free(s->q[i].buf);
+	free(s->q);
+	free(s->src);
+	free(s->live);
+	free(s->ups);
+	free(s->downs);
+	memset(s, 0, sizeof(*s));
+}
+
+static bool big_setup(uint32_t n)
+{
+	struct fh_ike_limits l;
+
+	big_reset(&BA);
+	big_reset(&BB);
+	for (int i = 0; i < 2; i++) {
+		struct bside *s = i == 0 ? &BA : &BB;
+
+		s->n = n;
+		s->src = calloc(n, sizeof(*s->src));
+		s->live = calloc(n, sizeof(int));
+		s->ups = calloc(n, sizeof(int));
+		s->downs = calloc(n, sizeof(int));
+		for (uint32_t k = 0; k < n; k++)
+			s->src[k] = i == 0 ? spoke_ip(k) : HUB_IP;
+		s->cfg = big_config(i == 1, n, NULL);
+		if (s->cfg == NULL)
+			return false;
+		s->ike = fh_ike_new(s->cfg, &big_ops, s);
+		if (s->ike == NULL)
+			return false;
+	}
+	/* every spoke comes at once: the hub takes them all half-open, without cookies */
+	fh_ike_get_limits(BB.ike, &l);
+	l.cookie_threshold = l.half_open_max = 4 * n;
+	fh_ike_set_limits(BB.ike, &l);
+	return true;
+}
+
+static int big_deliver(void)
+{
+	int n = 0;
+
+	for (int i = 0; i < 2; i++) {
+		struct bside *from = i == 0 ? &BA : &BB, *to = i == 0 ? &BB : &BA;
+		struct bmsg *q = from->q;
+		size_t nq = from->nq;
+
+		from->q = NULL;
+		from->nq = from->cap = 0;
+		for (size_t k = 0; k < nq; k++) {
+			fh_ike_input(to->ike, &q[k].dst, &q[k].src, q[k].buf, q[k].len, now);
+			free(q[k].buf);
+			n++;
+		}
+		free(q);
+	}
+	return n;
+}
+
+static void big_run(uint64_t ms, uint64_t step)
+{
+	for (uint64_t t = 0; t < ms; t += step) {
+		now += step;
+		fh_ike_tick(BA.ike, now);
+		fh_ike_tick(BB.ike, now);
+		while (big_deliver() > 0)
+			;
+	}
+}
+
+/* Every SA of a side: bound to the tunnel its handle names, toward that tunnel's peer, found
+ * again by tunnel-id; counts those READY with a child. */
+static uint32_t big_consistent(struct bside *s, bool hub, const bool *gone, bool *ok)
+{
+	struct fh_ike_sa_info i, j;
+	uint32_t ready = 0;
+	bool *seen = calloc(s->n, sizeof(bool));
+
+	*ok = true;
+	for (uint32_t cur = 0; fh_ike_sa_next(s->ike, &cur, &i);) {
+		int k = big_k(s, i.tunnel);
+		char name[32];
+
+		if (k < 0 || seen[k] || (gone != NULL && gone[k])) {
+			*ok = false;
+			continue;
+		}
+		seen[k] = true;
+		snprintf(name, sizeof(name), "Tunnel%d", k);
+		if (strcmp(i.tunnel_name, name) != 0 || i.remote.ip != (hub ? spoke_ip((uint32_t)k) : HUB_IP) ||
+		    !fh_ike_sa_find(s->ike, i.id, &j) || j.spi_i != i.spi_i || j.spi_r != i.spi_r)
+			*ok = false;
+		if (strcmp(i.status, "READY") == 0 && i.n_child == 1 && s->live[k] == 1)
+			ready++;
+	}
+	free(seen);
+	return ready;
+}
+
+static void test_many_tunnels(void)
+{
+	struct fh_ike_stats st, st2;
+	bool ok, *gone;
+	uint32_t ready_a, ready_b, left_ok = 0;
+	struct fh_config *next;
+	int bad_downs = 0;
+
+	now = 1000;
+	fh_check(big_setup(BIG_N), "%d tunnels: configs load and engines start", BIG_N);
+	fh_ike_get_stats(BA.ike, &st);
+	fh_check(st.tunnels == BIG_N && st.timers == BIG_N, "spokes: %u tunnels with handles, one timer each (%u)",
+		 st.tunnels, st.timers);
+	big_run(200, 10);
+	ready_a = big_consistent(&BA, false, NULL, &ok);
+	fh_check(ok && ready_a == BIG_N, "spokes: %u of %d IKE SAs READY with their child, each bound to its tunnel",
+		 ready_a, BIG_N);
+	ready_b = big_consistent(&BB, true, NULL, &ok);
+	fh_check(ok && ready_b == BIG_N && fh_ike_sa_count(BB.ike) == BIG_N,
+		 "hub: %u of %d READY, each on the tunnel toward its spoke, found by tunnel-id", ready_b, BIG_N);
+	fh_ike_get_stats(BB.ike, &st);
+	fh_check(st.established == BIG_N && st.half_open == 0 && BA.bad_tunnel == 0 && BB.bad_tunnel == 0,
+		 "hub counts %u established, %u half-open; no child on a tunnel that is not ours", st.established,
+		 st.half_open);
+	fh_check(st.lookups > (uint64_t)BIG_N && st.probes <= 2 * st.lookups,
+		 "hub lookups stay O(1): %lu compares over %lu lookups", (unsigned long)st.probes,
+		 (unsigned long)st.lookups);
+
+	/* idle: a tick with nothing due looks at no SA; a second of 1-ms ticks looks at each SA about
+	 * once (its counter check), not once per tick */
+	fh_ike_get_stats(BB.ike, &st);
+	fh_ike_tick(BB.ike, now);
+	fh_ike_get_stats(BB.ike, &st2);
+	fh_check(st2.timer_pops == st.timer_pops && st2.tunnel_pops == st.tunnel_pops,
+		 "a tick with no timer due touches no SA and no tunnel");
+	big_run(1000, 1);
+	fh_ike_get_stats(BB.ike, &st2);
+	fh_check(st2.timer_pops - st.timer_pops <= 2 * BIG_N + 16,
+		 "1000 ticks over %d idle SAs: %lu timer pops (a scan would look at %d)", BIG_N,
+		 (unsigned long)(st2.timer_pops - st.timer_pops), 1000 * BIG_N);
+
+	/* half the spokes' tunnels go by a reload (every second one, so the rest move up in the
+	 * config): their SAs are deleted on both ends, the others keep tunnel and child */
+	gone = calloc(BIG_N, sizeof(bool));
+	for (uint32_t k = 0; k < BIG_N; k++)
+		gone[k] = k % 2 == 1;
+	next = big_config(false, BIG_N, gone);
+	fh_check(next != NULL, "spokes: config without every second tunnel loads");
+	if (next == NULL) {
+		free(gone);
+		return;
+	}
+	fh_ike_set_config(BA.ike, next, now);
+	fh_config_free(BA.cfg);
+	BA.cfg = next;
+	big_run(100, 10);
+	for (uint32_t k = 0; k < BIG_N; k++) {
+		bool want = !gone[k];
+
+		if (BA.live[k] == (want ? 1 : 0) && BB.live[k] == (want ? 1 : 0))
+			left_ok++;
+		if (BB.downs[k] != (want ? 0 : 1) || BA.downs[k] != (want ? 0 : 1))
+			bad_downs++;
+	}
+	fh_check(left_ok == BIG_N && bad_downs == 0,
+		 "after the reload: %u of %d tunnels as they should be (half gone, half untouched on both ends)",
+		 left_ok, BIG_N);
+	ready_a = big_consistent(&BA, false, gone, &ok);
+	fh_check(ok && ready_a == BIG_N / 2 && fh_ike_sa_count(BA.ike) == BIG_N / 2,
+		 "spokes: the %u SAs left keep their handles across the shifted config", ready_a);
+	ready_b = big_consistent(&BB, true, gone, &ok);
+	fh_ike_get_stats(BB.ike, &st);
+	fh_check(ok && ready_b == BIG_N / 2 && st.sa == BIG_N / 2 && st.established == BIG_N / 2,
+		 "hub: the %u SAs left are the right ones, counters follow (%u)", ready_b, st.established);
+	free(gone);
+	big_reset(&BA);
+	big_reset(&BB);
+}
+
+/* The old reload bug: a tunnel removed from the middle of the hub's config. Only its SA goes;
+ * the tunnels after it move up in the config but keep their SAs, handles and child SAs, and
+ * keying them again uses their own config entries. */
+static void test_reload_middle(void)
+{
+	const uint32_t n = 5;
+	bool gone[5] = {false, false, true, false, false};
+	struct fh_config *next;
+	struct fh_ike_sa_info i;
+	uint32_t id3 = 0;
+	bool ok = true, found3 = false;
+	int ups3;
+
+	now = 1000;
+	fh_check(big_setup(n), "reload: 5 tunnels up");
+	big_run(200, 10);
+	fh_check(big_consistent(&BB, true, NULL, &ok) == n && ok, "reload: hub has 5 READY SAs");
+	next = big_config(true, n, gone);
+	fh_check(next != NULL, "reload: hub config without Tunnel2 loads");
+	if (next == NULL)
+		return;
+	fh_ike_set_config(BB.ike, next, now);
+	fh_config_free(BB.cfg);
+	BB.cfg = next;
+	fh_check(BB.downs[2] == 1 && BB.live[2] == 0, "Tunnel2's child SA removed, named by Tunnel2's handle (%u)",
+		 big_handle(2));
+	fh_check(BB.downs[0] + BB.downs[1] + BB.downs[3] + BB.downs[4] == 0 &&
+			 BB.live[0] + BB.live[1] + BB.live[3] + BB.live[4] == 4,
+		 "no other tunnel lost its child SA");
+	ok = true;
+	for (uint32_t cur = 0; fh_ike_sa_next(BB.ike, &cur, &i);) {
+		int k = big_k(&BB, i.tunnel);
+		char name[32];
+
+		snprintf(name, sizeof(name), "Tunnel%d", k);
+		if (k < 0 || k == 2 || strcmp(i.tunnel_name, name) != 0 || i.remote.ip != spoke_ip((uint32_t)k) ||
+		    i.n_child != 1)
+			ok = false;
+		if (k == 3) {
+			id3 = i.id;
+			found3 = true;
+		}
+	}
+	fh_check(ok && fh_ike_sa_count(BB.ike) == n - 1 && found3,
+		 "the 4 SAs left keep their handles and tunnels although Tunnel3 and Tunnel4 moved up");
+	big_run(20, 10);
+	fh_check(BA.downs[2] == 1 && BA.live[2] == 0 && BA.live[3] == 1,
+		 "the spoke of Tunnel2 got the Delete; Tunnel3's spoke kept its pair");
+	/* Tunnel3 is at index 2 now: a rekey from the hub must key it as Tunnel3 */
+	ups3 = BB.ups[3];
+	fh_check(fh_ike_rekey(BB.ike, id3, false, now) == 1, "hub rekeys Tunnel3's child SA");
+	big_run(50, 10);
+	fh_check(BB.ups[3] == ups3 + 1 && BB.last_up_tunnel == big_handle(3) && BB.live[3] == 1 && BA.live[3] == 1 &&
+			 BB.bad_tunnel == 0,
+		 "the new pair is Tunnel3's (handle %u) and the old one went", BB.last_up_tunnel);
+	big_reset(&BA);
+	big_reset(&BB);
+}
+
+/* sa_max: the hub takes 3 IKE SAs of 5 spokes; the rest are dropped and counted, nothing breaks. */
+static void test_sa_limit(void)
+{
+	struct fh_ike_limits l;
+	bool ok;
+
+	now = 1000;
+	fh_check(big_setup(5), "sa-max: engines start");
+	fh_ike_get_limits(BB.ike, &l);
+	fh_check(l.sa_max == FH_IKE_SA_MAX_DEFAULT, "sa-max defaults to %d", FH_IKE_SA_MAX_DEFAULT);
+	l.sa_max = 3;
+	fh_ike_set_limits(BB.ike, &l);
+	big_run(500, 10);
+	fh_check(big_consistent(&BB, true, NULL, &ok) == 3 && ok && fh_ike_sa_count(BB.ike) == 3,
+		 "hub holds 3 IKE SAs at sa-max 3");
+	fh_check(fh_ike_counter(BB.ike, FH_IKE_CTR_SA_LIMIT) >= 2, "IKE_SA_INIT beyond it dropped and counted (%lu)",
+		 (unsigned long)fh_ike_counter(BB.ike, FH_IKE_CTR_SA_LIMIT));
+	big_reset(&BA);
+	big_reset(&BB);
+}
+
+/* IKE_CHILD_MAX: the peer's rekeys keep failing on A's side, so B collects pairs; once B holds
+ * IKE_CHILD_MAX it answers NO_ADDITIONAL_SAS and counts it. */
+static void test_child_limit(const char *a, const char *b)
+{
+	fh_check(setup(a, b), "child limit: engines start");
+	run(3000);
+	fh_check(live(&A) == 1 && live(&B) == 1, "child limit: tunnel up");
+	A.refuse_up = true;
+	for (int r = 0; r < 4; r++) {
+		fh_ike_rekey(A.ike, 0, false, now);
+		run(200);
+	}
+	fh_check(live(&B) == 4 && fh_ike_counter(B.ike, FH_IKE_CTR_CHILD_LIMIT) == 1,
+		 "B holds 4 pairs (IKE_CHILD_MAX), refused the 5th with NO_ADDITIONAL_SAS and counted it (%d, %lu)",
+		 live(&B), (unsigned long)fh_ike_counter(B.ike, FH_IKE_CTR_CHILD_LIMIT));
+	fh_check(ready(&A) == 1 && ready(&B) == 1, "the IKE SA stays up");
+	A.refuse_up = false;
+}
+
 int main(int argc, char **argv)
 {
 	char *a, *b;
@@ -785,6 +1286,10 @@ int main(int argc, char **argv)
 	test_fragmentation(a, b);
 	test_pfs(a, b);
 	test_variants(a, b);
+	test_child_limit(a, b);
+	test_reload_middle();
+	test_sa_limit();
+	test_many_tunnels();
 	side_reset(&A);
 	side_reset(&B);
 	free(a);
