@@ -91,12 +91,12 @@ static struct fh_sa *make_sa(const struct fh_app *app, const struct fh_ike_child
 	return fh_sa_create(&p, eng);
 }
 
-/* The handle of the tunnel the engine means. */
-static fh_handle_t tunnel_handle(const struct fh_app *app, int cfg_idx)
+/* Tunnels are named to the engine by their interface handle: stable across reloads while the
+ * name stays, stale once the interface is gone. */
+static uint32_t tunnel_handle(void *ctx, const char *name)
 {
-	int slot = cfg_idx >= 0 && (uint32_t)cfg_idx < app->cfg->n_iface
-			   ? fh_iface_find(&app->ifs, app->cfg->iface[cfg_idx].hdr.name)
-			   : -1;
+	struct fh_app *app = ctx;
+	int slot = fh_iface_find(&app->ifs, name);
 
 	return slot >= 0 ? app->ifs.v[slot].handle : FH_HANDLE_NONE;
 }
@@ -104,12 +104,12 @@ static fh_handle_t tunnel_handle(const struct fh_app *app, int cfg_idx)
 static int child_up(void *ctx, const struct fh_ike_child_sa *c)
 {
 	struct fh_app *app = ctx;
-	fh_handle_t tun = tunnel_handle(app, c->tunnel);
+	fh_handle_t tun = c->tunnel;
 	struct fh_app_pair *u;
 	struct fh_sadb_pair *p;
 	struct fh_sa *in, *out;
 
-	if (tun == FH_HANDLE_NONE)
+	if (fh_iface_slot(&app->ifs, tun) < 0)
 		return -1;
 	u = calloc(1, sizeof(*u));
 	in = make_sa(app, c, FH_SA_IN);
@@ -138,14 +138,13 @@ static struct fh_sadb_pair *find_pair(struct fh_app *app, uint32_t spi_in, uint3
 	return p != NULL && p->spi_out == spi_out && p->origin == FH_SADB_IKE ? p : NULL;
 }
 
-static void child_down(void *ctx, int tunnel, uint32_t spi_in, uint32_t spi_out)
+static void child_down(void *ctx, uint32_t tunnel, uint32_t spi_in, uint32_t spi_out)
 {
 	struct fh_app *app = ctx;
 	struct fh_sadb_pair *p = find_pair(app, spi_in, spi_out), *q;
 	fh_handle_t tun;
 
-	(void)tunnel;
-	if (p == NULL)
+	if (p == NULL || p->tunnel != tunnel)
 		return;
 	tun = p->tunnel;
 	fh_sa_retire(app, p);
@@ -188,20 +187,20 @@ static void child_peer(void *ctx, uint32_t spi_in, uint32_t spi_out, const struc
 	s->dst = r->ip;
 }
 
-static uint32_t tunnel_src(void *ctx, int tunnel)
+static uint32_t tunnel_src(void *ctx, uint32_t tunnel)
 {
 	struct fh_app *app = ctx;
-	int slot = fh_iface_slot(&app->ifs, tunnel_handle(app, tunnel));
+	int slot = fh_iface_slot(&app->ifs, tunnel);
 
-	if (slot < 0 || !app->ifs.v[slot].admin_up)
+	if (slot < 0 || !app->ifs.v[slot].admin_up || app->ifs.v[slot].cfg_idx < 0)
 		return 0;
-	return fh_tunnel_source(app, &app->cfg->iface[tunnel]);
+	return fh_tunnel_source(app, &app->cfg->iface[app->ifs.v[slot].cfg_idx]);
 }
 
 static const struct fh_ike_ops ike_ops = {
 	.send = ike_send, .child_up = child_up, .child_down = child_down, .child_counts = child_counts,
 	.child_peer = child_peer,
-	.tunnel_source = tunnel_src,
+	.tunnel_source = tunnel_src, .tunnel_handle = tunnel_handle,
 };
 
 int fh_ike_glue_start(struct fh_app *app)

@@ -508,25 +508,36 @@ static int show_crypto_ipsec_sa(FILE *out, struct fh_ctl_cursor *cur, void *ctx)
 }
 
 /* show crypto ikev2 sa [detail]: the guide's layout, one block per IKE SA. */
-static int show_crypto_ikev2_sa(FILE *out, bool json, int argc, char **argv, void *ctx)
+/*
+ * show crypto ikev2 sa [detail], streamed a chunk per control-loop pass by the engine's cursor
+ * (its slots); SAs that come or go between chunks are shown as they are at that moment.
+ */
+static int show_crypto_ikev2_sa(FILE *out, struct fh_ctl_cursor *cur, void *ctx)
 {
 	struct fh_app *app = APP(ctx);
-	bool detail = argc > 0 && strncasecmp(argv[0], "detail", strlen(argv[0])) == 0;
+	bool json = cur->json;
+	bool detail = cur->argc > 0 && strncasecmp(cur->argv[0], "detail", strlen(cur->argv[0])) == 0;
+	struct fh_json *jp = &cur->js;
 	struct fh_ike_sa_info i;
-	struct fh_json j;
+	uint32_t k;
 
-	if (argc > 1 || (argc == 1 && !detail)) {
-		fprintf(out, "%% usage: show crypto ikev2 sa [detail]\n");
-		return -1;
+	if (cur->pos == 0) {
+		if (cur->argc > 1 || (cur->argc == 1 && !detail)) {
+			fprintf(out, "%% usage: show crypto ikev2 sa [detail]\n");
+			return -1;
+		}
+		fh_json_init(jp, out);
+		if (json)
+			fh_json_arr_begin(jp);
+		else
+			fprintf(out, " IPv4 Crypto IKEv2  SA\n\nTunnel-id Local                 Remote                fvrf/ivrf            Status\n");
+		cur->pos = CURSOR_STARTED;
 	}
-	fh_json_init(&j, out);
-	if (json)
-		fh_json_arr_begin(&j);
-	else
-		fprintf(out, " IPv4 Crypto IKEv2  SA\n\nTunnel-id Local                 Remote                fvrf/ivrf            Status\n");
-	for (uint32_t k = 0; fh_ike_sa_get(app->ike, k, &i); k++) {
+#define j (*jp)
+	k = (uint32_t)cur->pos;
+	while (fh_ike_sa_next(app->ike, &k, &i)) {
 		char l[24], r[24], lp[32], rp[32];
-		const char *tun = i.tunnel >= 0 && (uint32_t)i.tunnel < app->cfg->n_iface ? app->cfg->iface[i.tunnel].hdr.name : "";
+		const char *tun = i.tunnel_name;
 
 		ip4(i.local.ip, l);
 		ip4(i.remote.ip, r);
@@ -564,6 +575,10 @@ static int show_crypto_ikev2_sa(FILE *out, bool json, int argc, char **argv, voi
 			fh_json_strf(&j, "%016llx", (unsigned long long)i.spi_r);
 			fh_json_kv_u64(&j, "child-sas", i.n_child);
 			fh_json_obj_end(&j);
+			if (fh_ctl_chunk_full(cur, out)) {
+				cur->pos = CURSOR_STARTED | k;
+				return 1;
+			}
 			continue;
 		}
 		fprintf(out, "%-9u %-21s %-21s %-20s %s\n", i.id, lp, rp, "none/none", i.status);
@@ -603,10 +618,15 @@ static int show_crypto_ikev2_sa(FILE *out, bool json, int argc, char **argv, voi
 				fprintf(out, "      Interface: %s\n", tun);
 		}
 		fputc('\n', out);
+		if (fh_ctl_chunk_full(cur, out)) {
+			cur->pos = CURSOR_STARTED | k;
+			return 1;
+		}
 	}
+#undef j
 	if (json) {
-		fh_json_arr_end(&j);
-		return fh_json_finish(&j);
+		fh_json_arr_end(jp);
+		return fh_json_finish(jp);
 	}
 	fprintf(out, " IPv6 Crypto IKEv2  SA\n");
 	return 0;
@@ -687,7 +707,7 @@ const struct fh_ctl_cmd fh_commands[] = {
 	{"show running-config", "the running config as normalized YAML", show_running},
 	{"show counters", "data-plane, control-plane and port counters", show_counters},
 	{"show crypto ipsec sa", "IPsec SAs with counters, SPIs, transforms, MTUs", NULL, show_crypto_ipsec_sa},
-	{"show crypto ikev2 sa *", "IKEv2 SAs [detail]", show_crypto_ikev2_sa},
+	{"show crypto ikev2 sa *", "IKEv2 SAs [detail]", NULL, show_crypto_ikev2_sa},
 	{"show crypto ikev2 stats", "IKEv2 message and SA counters", show_crypto_ikev2_stats},
 	{"clear crypto ikev2 sa *", "delete IKEv2 SAs [tunnel-id]; configured tunnels come back", clear_crypto_ikev2_sa},
 	{"crypto ikev2 rekey *", "rekey now: child|ike [tunnel-id] (flexhub extension)", rekey_crypto_ikev2},
