@@ -198,9 +198,10 @@ static void tuns_arm_all(struct fh_ike *ike, uint64_t at)
 		tun_arm(ike, &ike->tuns.v[k], at);
 }
 
-/* crypto ikev2 cookie-challenge, limit max-in-negotiation-sa, fragmentation mtu */
+/* crypto ikev2 cookie-challenge, limit max-in-negotiation-sa, fragmentation mtu, limits.ike-sas */
 static void config_limits(struct fh_ike *ike, const struct fh_config *cfg)
 {
+	ike->lim.sa_max = cfg->limits.ike_sas ? cfg->limits.ike_sas : FH_IKE_SA_MAX_DEFAULT;
 	ike->lim.cookie_threshold = cfg->ike_cookie_challenge;
 	ike->lim.half_open_max = cfg->ike_max_in_negotiation;
 	ike->lim.frag_mtu = cfg->ike_frag_mtu;
