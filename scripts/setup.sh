@@ -11,6 +11,7 @@ PKGS=(
   python3-pytest python3-scapy python3-cryptography           # integration tests (Debian's python3)
   iproute2 iputils-ping procps                                # namespaces, ping, pgrep
   strongswan-charon strongswan-swanctl libcharon-extra-plugins # IKEv2 interop peer (userspace ESP)
+  libstrongswan-standard-plugins                              # charon's openssl (MODP groups) and gcm plugins
   nftables                                                    # NAT between peers (NAT-T tests)
 )
 

@@ -11,8 +11,18 @@ import time
 from fh import run
 
 CHARON = "/usr/lib/ipsec/charon"
+PLUGIN_DIR = "/usr/lib/ipsec/plugins"
 PLUGINS = ("random nonce openssl aes sha1 sha2 hmac gcm pem pkcs1 x509 pubkey kdf kernel-libipsec "
            "kernel-netlink socket-default vici updown")
+# The Debian 12 package that ships each plugin charon.load names (dpkg -S). charon starts without a
+# plugin it cannot find and only fails later ("configured DH group MODP_2048 not supported" without
+# openssl, no AES-GCM without gcm), so the tests check the files before starting it.
+PLUGIN_PACKAGE = {
+    "openssl": "libstrongswan-standard-plugins", "gcm": "libstrongswan-standard-plugins",
+    "kernel-libipsec": "libcharon-extra-plugins",
+    "socket-default": "strongswan-libcharon", "updown": "strongswan-libcharon",
+    "vici": "strongswan-swanctl",
+}
 
 
 def missing():
@@ -20,6 +30,23 @@ def missing():
     if not os.path.exists(CHARON) or shutil.which("swanctl") is None:
         return "strongSwan is not installed (strongswan-swanctl, libcharon-extra-plugins)"
     return None
+
+
+def missing_plugins():
+    """[(plugin, Debian package)] for every plugin of charon.load with no file in PLUGIN_DIR."""
+    return [(p, PLUGIN_PACKAGE.get(p, "libstrongswan"))
+            for p in PLUGINS.split() if not os.path.exists(f"{PLUGIN_DIR}/libstrongswan-{p}.so")]
+
+
+def assert_plugins():
+    """Fail (never skip) when strongSwan is installed without a plugin the tests load: a test that
+    skips here would hide a broken machine, and one that runs would fail much later for an
+    unrelated-looking reason."""
+    gone = missing_plugins()
+    assert not gone, ("strongSwan plugins missing from " + PLUGIN_DIR + ": " +
+                      ", ".join(f"{p} (Debian package {pkg})" for p, pkg in gone) +
+                      "; install with: apt-get install " + " ".join(sorted({pkg for _, pkg in gone})) +
+                      " (scripts/setup.sh does)")
 
 
 class Charon:
@@ -33,6 +60,7 @@ class Charon:
         self.proc = None
 
     def start(self, swanctl_conf, timeout=10, charon_extra=""):
+        assert_plugins()
         (self.dir / "strongswan.conf").write_text(f"""charon {{
   load = {PLUGINS}
   {charon_extra}
