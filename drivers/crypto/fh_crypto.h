@@ -8,10 +8,11 @@
  * checks the ICV against op->icv_expected in constant time and reports a mismatch in status.
  *
  * Sessions hold precomputed keys (expanded AES keys, HMAC inner/outer states, GHASH tables);
- * they are built on the control lcore and then only read. An ipsec_mb session may be used by
- * several lcores at once; an openssl session keeps EVP contexts and belongs to one lcore at a
- * time (the SA's owner). Per-lcore contexts (an IMB_MGR) come from lcore_create() and must be
- * used by that lcore only. process() never allocates, locks or makes system calls.
+ * they are built on the control lcore and then only read, so any number of lcores may use one
+ * session at the same time (several workers share an outbound SA). Whatever an operation
+ * mutates lives in the per-lcore context from lcore_create() (an IMB_MGR; OpenSSL's
+ * EVP_CIPHER_CTXs), which must be used by that lcore only. process() never allocates, locks or
+ * makes system calls.
  */
 
 #include <stdbool.h>
