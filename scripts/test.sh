@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run). Installs its packages, then:
-#   1. release build with -Werror; C unit tests (TAP, one line per check)
+#   1. debugoptimized build with -Werror; C unit tests (TAP, one line per check); a release (-O3)
+#      build must compile too
 #   2. integration tests (pytest): daemons in network namespaces on DPDK virtual devices
 #   3. the same unit and integration tests on an ASan+UBSan build (leaks fail the daemon's exit)
 #   4. libFuzzer targets: the regression corpus, then FUZZ_SECONDS of fuzzing each (clang)
@@ -88,6 +89,9 @@ run_suite() {  # dir label
 
 note "release build (-Werror)"
 if build build --buildtype=debugoptimized; then ok; run_suite build release; else bad "release build"; fi
+
+note "release build (-O3 -Werror): compiles clean"
+if build build-rel --buildtype=release; then ok; else bad "release (-O3) build"; fi
 
 note "ASan+UBSan build"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0

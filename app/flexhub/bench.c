@@ -58,6 +58,7 @@ static struct fh_sa *bench_sa(struct fh_app *app, uint32_t spi, uint8_t dir, con
 	uint8_t key[36];
 	struct fh_sa_params p = {.dir = dir, .spi = spi, .mode = FH_ESP_TUNNEL, .encr = FH_ENCR_AES_GCM_256,
 				 .integ = FH_INTEG_NONE, .replay_win = 1024, .enc_key = key, .enc_key_len = sizeof(key),
+				 .n_lcores = app->dp.n_workers,
 				 .src = dir == FH_SA_IN ? model->dst : model->src,
 				 .dst = dir == FH_SA_IN ? model->src : model->dst};
 	struct fh_sa *sa;

@@ -82,6 +82,7 @@ static struct fh_sa *make_sa(const struct fh_app *app, const struct fh_ike_child
 		 * (it removes the pair at the end): life_seconds is for show commands only, as
 		 * negotiated pairs are not aged by sa_lifetimes() */
 		.life_bytes = c->life_kilobytes * 1024, .life_seconds = c->life_seconds,
+		.n_lcores = app->dp.n_workers,
 		.enc_key = in ? c->enc_in : c->enc_out, .enc_key_len = c->enc_len,
 		.auth_key = in ? c->auth_in : c->auth_out, .auth_key_len = c->auth_len,
 	};
@@ -162,11 +163,14 @@ static bool child_counts(void *ctx, uint32_t spi_in, uint32_t spi_out, struct fh
 
 	if (s == NULL)
 		return false;
-	/* single-writer counters of the workers: a relaxed read is all it needs */
-	n->in_pkts = __atomic_load_n(&s->in->st.pkts, __ATOMIC_RELAXED);
-	n->out_pkts = __atomic_load_n(&s->out->st.pkts, __ATOMIC_RELAXED);
-	n->in_bytes = __atomic_load_n(&s->in->st.bytes, __ATOMIC_RELAXED);
-	n->out_bytes = __atomic_load_n(&s->out->st.bytes, __ATOMIC_RELAXED);
+	struct fh_sa_stats in, out;
+
+	fh_sa_stats_read(s->in, &in);
+	fh_sa_stats_read(s->out, &out);
+	n->in_pkts = in.pkts;
+	n->out_pkts = out.pkts;
+	n->in_bytes = in.bytes;
+	n->out_bytes = out.bytes;
 	return true;
 }
 

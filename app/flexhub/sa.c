@@ -138,15 +138,15 @@ static uint32_t hexbytes(const char *hex, uint8_t *out, uint32_t max)
 }
 
 /* One direction of a manually keyed pair: keys "-in" for inbound, "-out" for outbound. */
-static struct fh_sa *static_sa(const struct fh_cfg_static_sa *c, const struct fh_crypto_engine *eng, uint8_t dir,
-			       uint32_t src, uint32_t dst)
+static struct fh_sa *static_sa(const struct fh_app *app, const struct fh_cfg_static_sa *c,
+			       const struct fh_crypto_engine *eng, uint8_t dir, uint32_t src, uint32_t dst)
 {
 	uint8_t ek[FH_KEY_MAX], ak[FH_KEY_MAX];
 	struct fh_sa_params p = {.dir = dir, .spi = dir == FH_SA_IN ? c->spi_in : c->spi_out, .mode = c->mode,
 				 .encr = c->encr, .integ = c->integ, .esn = c->esn, .udp_encap = c->udp_encap,
 				 .replay_win = c->replay_window, .src = src, .dst = dst, .enc_key = ek, .auth_key = ak,
 				 .life_seconds = c->lifetime_seconds, .life_bytes = (uint64_t)c->lifetime_kilobytes * 1024,
-				 .life_pkts = c->lifetime_packets};
+				 .life_pkts = c->lifetime_packets, .n_lcores = app->dp.n_workers};
 	struct fh_sa *sa;
 
 	p.enc_key_len = hexbytes(dir == FH_SA_IN ? c->enc_key_in : c->enc_key_out, ek, sizeof(ek));
@@ -210,8 +210,8 @@ int fh_static_sas_sync(struct fh_app *app)
 		u = calloc(1, sizeof(*u));
 		if (u != NULL)
 			u->cfg = malloc(sizeof(*u->cfg));
-		in = static_sa(c, eng, FH_SA_IN, dst, src);
-		out = static_sa(c, eng, FH_SA_OUT, src, dst);
+		in = static_sa(app, c, eng, FH_SA_IN, dst, src);
+		out = static_sa(app, c, eng, FH_SA_OUT, src, dst);
 		if (u == NULL || u->cfg == NULL || in == NULL || out == NULL) {
 			fh_log(FH_LOG_ERR, "crypto ipsec", "static-sa %s: cannot create the SA pair", c->hdr.name);
 			fh_sa_destroy(in);

@@ -366,7 +366,11 @@ static void sa_block(FILE *out, const char *dir, const struct fh_sa *sa, const s
 		fprintf(out, "        sa timing: remaining key lifetime: manual key (no expiry)\n");
 	} else {
 		uint64_t age = (rte_get_timer_cycles() - sa->created) / rte_get_timer_hz();
-		long kb = sa->life_bytes ? (long)((sa->life_bytes - RTE_MIN(sa->life_bytes, sa->st.bytes)) / 1024) : -1;
+		struct fh_sa_stats st;
+		long kb;
+
+		fh_sa_stats_read(sa, &st);
+		kb = sa->life_bytes ? (long)((sa->life_bytes - RTE_MIN(sa->life_bytes, st.bytes)) / 1024) : -1;
 		long sec = sa->life_seconds ? (long)(sa->life_seconds - RTE_MIN((uint64_t)sa->life_seconds, age)) : -1;
 
 		fprintf(out, "        sa timing: remaining key lifetime (k/sec): (%ld/%ld)%s\n", kb, sec,
@@ -393,6 +397,7 @@ static bool ipsec_pair(FILE *out, bool json, struct fh_json *jp, struct fh_app *
 		const struct fh_dp_tunnel *dt;
 		char l[16], r[16];
 		uint64_t enc, dec, rerr, serr;
+		struct fh_sa_stats ist, ost;
 		uint16_t peer_port;
 		uint32_t mtu;
 		bool gre;
@@ -402,10 +407,12 @@ static bool ipsec_pair(FILE *out, bool json, struct fh_json *jp, struct fh_app *
 		tun = &app->cfg->iface[ti->cfg_idx];
 		src = tun->source_idx >= 0 ? &app->cfg->iface[tun->source_idx] : NULL;
 		dt = fh_dp_tunnel_get(&app->dp.tables, (uint32_t)ts);
-		enc = o->st.pkts;
-		dec = in->st.pkts;
-		rerr = in->st.auth_fail + in->st.replay + in->st.errors;
-		serr = o->st.errors;
+		fh_sa_stats_read(in, &ist);
+		fh_sa_stats_read(o, &ost);
+		enc = ost.pkts;
+		dec = ist.pkts;
+		rerr = ist.auth_fail + ist.replay + ist.errors;
+		serr = ost.errors;
 		peer_port = o->udp_encap ? o->dport : 500;
 		mtu = dt != NULL ? dt->mtu : 0;
 		gre = tun->tunnel_mode == FH_TUN_GRE;
@@ -422,8 +429,8 @@ static bool ipsec_pair(FILE *out, bool json, struct fh_json *jp, struct fh_app *
 			fh_json_kv_u64(&j, "decaps", dec);
 			fh_json_kv_u64(&j, "send-errors", serr);
 			fh_json_kv_u64(&j, "recv-errors", rerr);
-			fh_json_kv_u64(&j, "auth-failures", in ? in->st.auth_fail : 0);
-			fh_json_kv_u64(&j, "replay-failures", in ? in->st.replay : 0);
+			fh_json_kv_u64(&j, "auth-failures", ist.auth_fail);
+			fh_json_kv_u64(&j, "replay-failures", ist.replay);
 			fh_json_kv_u64(&j, "plaintext-mtu", mtu);
 			fh_json_kv_u64(&j, "inbound-spi", p->spi_in);
 			fh_json_kv_u64(&j, "outbound-spi", p->spi_out);
@@ -456,7 +463,7 @@ static bool ipsec_pair(FILE *out, bool json, struct fh_json *jp, struct fh_app *
 		fprintf(out, "    #pkts not decompressed: 0, #pkts decompress failed: 0\n");
 		fprintf(out, "    #send errors %lu, #recv errors %lu\n", (unsigned long)serr, (unsigned long)rerr);
 		fprintf(out, "    #pkts verify failed: %lu, #pkts replay failed: %lu\n\n",
-			(unsigned long)(in ? in->st.auth_fail : 0), (unsigned long)(in ? in->st.replay : 0));
+			(unsigned long)(ist.auth_fail), (unsigned long)(ist.replay));
 		fprintf(out, "     local crypto endpt.: %s, remote crypto endpt.: %s\n", l, r);
 		fprintf(out, "     plaintext mtu %u, path mtu %u, ip mtu %u, ip mtu idb %s\n", mtu,
 			src && src->kind == FH_IF_PHYSICAL ? src->mtu : 1500, src && src->kind == FH_IF_PHYSICAL ? src->mtu : 1500,

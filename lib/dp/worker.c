@@ -48,6 +48,7 @@ int fh_dp_init(struct fh_dp *dp, uint16_t n_workers, unsigned int socket, const 
 		dp->esp[w] = rte_zmalloc_socket("fh_esp_lcore", sizeof(*dp->esp[w]), RTE_CACHE_LINE_SIZE, (int)socket);
 		if (dp->esp[w] == NULL || fh_esp_lcore_init(dp->esp[w], eng) < 0)
 			return -ENOMEM;
+		dp->esp[w]->index = w;
 	}
 	sz = rte_rcu_qsbr_get_memsize(n_workers);
 	dp->qsbr = rte_zmalloc_socket("fh_qsbr", sz, RTE_CACHE_LINE_SIZE, (int)socket);

@@ -37,9 +37,14 @@ struct fh_sa *fh_sa_create(const struct fh_sa_params *p, const struct fh_crypto_
 
 	if (p->replay_win > FH_REPLAY_WIN_MAX || (p->mode != FH_ESP_TUNNEL && p->mode != FH_ESP_TRANSPORT))
 		return NULL;
-	sa = rte_zmalloc("fh_sa", sizeof(*sa) + eng->sess_size, RTE_CACHE_LINE_SIZE);
+	size_t base = RTE_ALIGN_CEIL(sizeof(*sa) + eng->sess_size, RTE_CACHE_LINE_SIZE);
+	uint16_t nl = p->dir == FH_SA_OUT ? (p->n_lcores ? p->n_lcores : 1) : 0;
+
+	sa = rte_zmalloc("fh_sa", base + nl * sizeof(struct fh_sa_lstats), RTE_CACHE_LINE_SIZE);
 	if (sa == NULL)
 		return NULL;
+	sa->lst = nl ? (struct fh_sa_lstats *)((uint8_t *)sa + base) : NULL;
+	sa->n_lst = nl;
 	sa->spi = p->spi;
 	sa->dir = p->dir;
 	sa->mode = p->mode;
@@ -65,6 +70,20 @@ struct fh_sa *fh_sa_create(const struct fh_sa_params *p, const struct fh_crypto_
 		return NULL;
 	}
 	return sa;
+}
+
+void fh_sa_stats_read(const struct fh_sa *sa, struct fh_sa_stats *out)
+{
+	out->pkts = __atomic_load_n(&sa->st.pkts, __ATOMIC_RELAXED);
+	out->bytes = __atomic_load_n(&sa->st.bytes, __ATOMIC_RELAXED);
+	out->auth_fail = __atomic_load_n(&sa->st.auth_fail, __ATOMIC_RELAXED);
+	out->replay = __atomic_load_n(&sa->st.replay, __ATOMIC_RELAXED);
+	out->errors = __atomic_load_n(&sa->st.errors, __ATOMIC_RELAXED);
+	for (uint16_t i = 0; i < sa->n_lst; i++) {
+		out->pkts += __atomic_load_n(&sa->lst[i].pkts, __ATOMIC_RELAXED);
+		out->bytes += __atomic_load_n(&sa->lst[i].bytes, __ATOMIC_RELAXED);
+		out->errors += __atomic_load_n(&sa->lst[i].errors, __ATOMIC_RELAXED);
+	}
 }
 
 void fh_sa_destroy(struct fh_sa *sa)
@@ -225,10 +244,11 @@ void fh_sa_age(struct fh_sa *sa, uint64_t now, uint64_t hz)
 		sa->soft_expired = true;
 }
 
-static bool life_hit(struct fh_sa *sa, uint32_t bytes)
+/* Volume lifetime: b and p count this packet in. Outbound they come from the reserved sequence
+ * number and the lcores' byte counts read once per run, so another lcore's packets of the same
+ * burst time may be seen late: at most one burst per lcore over a limit, never a wrap. */
+static bool life_check(struct fh_sa *sa, uint64_t b, uint64_t p)
 {
-	uint64_t b = sa->st.bytes + bytes, p = sa->st.pkts + 1;
-
 	if (sa->hard_expired)
 		return true;
 	/* a lifetime of N packets (bytes) carries N of them, and no more */
@@ -240,6 +260,11 @@ static bool life_hit(struct fh_sa *sa, uint32_t bytes)
 	if ((sa->life_bytes && b >= sa->life_bytes / 10 * 9) || (sa->life_pkts && p >= sa->life_pkts / 10 * 9))
 		sa->soft_expired = true;
 	return false;
+}
+
+static bool life_hit(struct fh_sa *sa, uint32_t bytes)
+{
+	return life_check(sa, sa->st.bytes + bytes, sa->st.pkts + 1);
 }
 
 /* GCM's AAD (RFC 4106 5): SPI and sequence number as on the wire, or with ESN SPI, seq high,
@@ -395,8 +420,33 @@ uint16_t fh_esp_inbound(struct fh_esp_lcore *lc, struct rte_mbuf *m[], struct fh
 
 /* ---- outbound ---- */
 
+/* This lcore's counter line of an outbound SA: a single writer, plain sums stored relaxed. An SA
+ * created for fewer lcores than encrypt with it (tests) shares its first line, atomically. */
+static inline void lst_add(struct fh_sa *sa, uint16_t lcore, uint64_t errors, uint64_t pkts, uint64_t bytes)
+{
+	struct fh_sa_lstats *l;
+
+	if (sa->lst == NULL) { /* an inbound SA used to encrypt (tests): its own counters */
+		__atomic_fetch_add(&sa->st.errors, errors, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&sa->st.pkts, pkts, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&sa->st.bytes, bytes, __ATOMIC_RELAXED);
+		return;
+	}
+	if (lcore >= sa->n_lst) {
+		l = &sa->lst[0];
+		__atomic_fetch_add(&l->errors, errors, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&l->pkts, pkts, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&l->bytes, bytes, __ATOMIC_RELAXED);
+		return;
+	}
+	l = &sa->lst[lcore];
+	__atomic_store_n(&l->errors, l->errors + errors, __ATOMIC_RELAXED);
+	__atomic_store_n(&l->pkts, l->pkts + pkts, __ATOMIC_RELAXED);
+	__atomic_store_n(&l->bytes, l->bytes + bytes, __ATOMIC_RELAXED);
+}
+
 static enum fh_esp_err out_prepare(struct fh_esp_lcore *lc, struct rte_mbuf *m, struct fh_sa *sa, uint16_t i,
-				   uint16_t k, uint8_t **icv_pos)
+				   uint16_t k, uint8_t **icv_pos, uint64_t seq, uint64_t *run_bytes)
 {
 	bool tunnel = sa->mode == FH_ESP_TUNNEL;
 	uint8_t *ip = rte_pktmbuf_mtod(m, uint8_t *);
@@ -404,7 +454,6 @@ static enum fh_esp_err out_prepare(struct fh_esp_lcore *lc, struct rte_mbuf *m, 
 	uint32_t L, pad, head, udp = sa->udp_encap ? 8 : 0;
 	struct fh_crypto_op *op = &lc->ops[k];
 	uint8_t nh, tos, *trailer, *esp, *ct, *outer;
-	uint64_t seq;
 
 	if (m->nb_segs != 1)
 		return FH_ESP_ERR_NOROOM;
@@ -414,9 +463,9 @@ static enum fh_esp_err out_prepare(struct fh_esp_lcore *lc, struct rte_mbuf *m, 
 	tos = ip[1];
 	L = tunnel ? len : len - hlen;
 	pad = (sa->block - (L + 2) % sa->block) % sa->block;
-	if (life_hit(sa, L))
+	*run_bytes += L;
+	if (life_check(sa, *run_bytes, seq))
 		return FH_ESP_ERR_EXPIRED;
-	seq = __atomic_add_fetch(&sa->seq, 1, __ATOMIC_RELAXED);
 	if (!sa->esn && seq > UINT32_MAX)
 		return FH_ESP_ERR_SEQ; /* RFC 4303 3.3.3: never wrap; the SA must be rekeyed */
 	trailer = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(pad + 2 + sa->icv_len));
@@ -458,7 +507,8 @@ static enum fh_esp_err out_prepare(struct fh_esp_lcore *lc, struct rte_mbuf *m, 
 
 		o->version_ihl = 0x45;
 		o->type_of_service = tos; /* DSCP and ECN copied (RFC 4301 5.1.2.1, RFC 6040 normal mode) */
-		o->packet_id = rte_cpu_to_be_16(sa->ip_id++);
+		/* distinct for 65,536 packets of the SA, from the reserved number: no shared counter */
+		o->packet_id = rte_cpu_to_be_16((uint16_t)seq);
 		o->fragment_offset = 0;
 		o->time_to_live = 64;
 		o->src_addr = rte_cpu_to_be_32(sa->src);
@@ -493,10 +543,22 @@ uint16_t fh_esp_outbound(struct fh_esp_lcore *lc, struct rte_mbuf *m[], struct f
 	/* CBC IVs: one call to the DRBG per burst, not per packet (GCM uses the sequence number) */
 	if (need_iv && RAND_bytes(&lc->iv[0][0], (int)(16 * n)) != 1)
 		memset(lc->iv, 0, sizeof(lc->iv[0]) * n); /* only reached if OpenSSL's DRBG is broken */
-	for (uint16_t i = 0; i < n; i++) {
-		why[i] = (uint8_t)out_prepare(lc, m[i], sa[i], i, k, &icv_pos[i]);
-		if (why[i] == FH_ESP_OK)
-			idx[k++] = i;
+	for (uint16_t i = 0, run = 0; i < n; i += run) {
+		/* a run of packets of one SA takes its sequence numbers with one atomic add */
+		uint64_t base, bytes = 0;
+
+		for (run = 1; i + run < n && sa[i + run] == sa[i]; run++)
+			;
+		base = __atomic_fetch_add(&sa[i]->seq, run, __ATOMIC_RELAXED);
+		if (sa[i]->life_bytes != 0)
+			for (uint16_t l = 0; l < sa[i]->n_lst; l++)
+				bytes += __atomic_load_n(&sa[i]->lst[l].bytes, __ATOMIC_RELAXED);
+		for (uint16_t r = 0; r < run; r++) {
+			why[i + r] = (uint8_t)out_prepare(lc, m[i + r], sa[i + r], i + r, k, &icv_pos[i + r], base + 1 + r,
+							  &bytes);
+			if (why[i + r] == FH_ESP_OK)
+				idx[k++] = i + r;
+		}
 	}
 	if (k > 0)
 		lc->eng->process(lc->eng_ctx, FH_CRYPTO_ENCRYPT, lc->ops, k);
@@ -508,11 +570,10 @@ uint16_t fh_esp_outbound(struct fh_esp_lcore *lc, struct rte_mbuf *m[], struct f
 			continue;
 		}
 		memcpy(icv_pos[i], lc->ops[j].icv, sa[i]->icv_len);
-		__atomic_fetch_add(&sa[i]->st.pkts, 1, __ATOMIC_RELAXED);
-		__atomic_fetch_add(&sa[i]->st.bytes, lc->ops[j].cipher_len, __ATOMIC_RELAXED);
+		lst_add(sa[i], lc->index, 0, 1, lc->ops[j].cipher_len);
 	}
 	for (uint16_t i = 0; i < n; i++)
 		if (why[i] != FH_ESP_OK)
-			__atomic_fetch_add(&sa[i]->st.errors, 1, __ATOMIC_RELAXED);
+			lst_add(sa[i], lc->index, 1, 0, 0);
 	return partition(m, why, NULL, n);
 }

@@ -11,8 +11,10 @@
  * good ones are at the front, in their original order, the n - k bad ones after them with a
  * reason in why[] (enum fh_esp_err). The caller frees and counts the bad ones.
  *
- * Threading: an SA's replay window and counters have one writer, the SA's owner lcore. Outbound
- * sequence numbers are taken with an atomic add, so several workers may share an outbound SA.
+ * Threading: an inbound SA's replay window and counters have one writer, the SA's owner lcore.
+ * Several workers may share an outbound SA: each burst reserves its sequence numbers with one
+ * atomic add per run of packets of that SA (as DPDK lib/ipsec does), and outbound counters are
+ * per lcore (each on its own cache line), summed on read by fh_sa_stats_read().
  * SAs are created and destroyed by the control lcore; a published SA is never freed before a
  * QSBR grace period.
  */
@@ -81,6 +83,7 @@ struct fh_sa_params {
 	uint32_t replay_win;
 	uint64_t life_bytes, life_pkts; /* hard limits; soft at 90 %; 0 = none */
 	uint32_t life_seconds;          /* checked by the control lcore (fh_sa_age) */
+	uint16_t n_lcores;              /* out: workers that may encrypt with it (counter slots); 0 = 1 */
 	const uint8_t *enc_key;
 	uint32_t enc_key_len;
 	const uint8_t *auth_key;
@@ -103,13 +106,23 @@ struct fh_sa {
 					      * published, never changed after */
 	volatile bool soft_expired;          /* set by workers (volume) or fh_sa_age (time) */
 	volatile bool hard_expired;          /* set by fh_sa_age; workers then drop */
-	uint64_t seq __rte_cache_aligned;   /* out: last sequence number used (atomic) */
-	uint16_t ip_id;                      /* out: outer IPv4 id */
+	uint64_t seq __rte_cache_aligned;   /* out: last sequence number reserved (atomic) */
 	struct fh_replay rp __rte_cache_aligned; /* in */
-	struct fh_sa_stats st __rte_cache_aligned;
+	struct fh_sa_stats st __rte_cache_aligned; /* in: the owner's; out: unused (see lst) */
 	const struct fh_crypto_engine *eng;
+	struct fh_sa_lstats *lst;            /* out: n_lst per-lcore counter lines */
+	uint16_t n_lst;
 	uint8_t sess[] __rte_cache_aligned;  /* the engine's session, eng->sess_size bytes */
 };
+
+/* One lcore's outbound counters of an SA: a single writer, so relaxed stores of the sums. */
+struct fh_sa_lstats {
+	uint64_t pkts, bytes, errors;
+} __rte_cache_aligned;
+
+/* The SA's counters as show commands and IKE's DPD/volume checks want them: inbound ones as the
+ * owner wrote them, outbound ones summed over lcores. Any lcore. */
+void fh_sa_stats_read(const struct fh_sa *sa, struct fh_sa_stats *out);
 
 /* Time-based lifetime: marks soft (90 %) and hard expiry. Control lcore, about once a second. */
 void fh_sa_age(struct fh_sa *sa, uint64_t now, uint64_t hz);
@@ -121,6 +134,7 @@ void fh_sa_destroy(struct fh_sa *sa);
 /* Per-lcore state: the engine's context and room for one burst of ops. */
 #define FH_ESP_BURST_MAX 64
 struct fh_esp_lcore {
+	uint16_t index;                      /* the worker's number: its counter slot in outbound SAs */
 	const struct fh_crypto_engine *eng;
 	void *eng_ctx;
 	struct fh_crypto_op ops[FH_ESP_BURST_MAX];
