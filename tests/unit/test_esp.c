@@ -322,7 +322,7 @@ static void bad_padding(void)
 
 struct mt_arg {
 	const struct fh_crypto_engine *eng;
-	struct fh_sa *out;
+	struct fh_sa *out, *in; /* sessions are made on one thread (the control lcore's job) */
 	uint16_t index;
 	uint8_t *seen;   /* by sequence number */
 	uint32_t bad;
@@ -332,11 +332,7 @@ static void *mt_worker(void *p)
 {
 	struct mt_arg *a = p;
 	struct fh_esp_lcore lc;
-	struct fh_sa_params ip = {.spi = 0x1001, .dir = FH_SA_IN, .mode = FH_ESP_TUNNEL, .encr = a->out->encr,
-				  .integ = a->out->integ, .src = 0xc0a80014, .dst = 0xc0a8000a, .replay_win = 0,
-				  .enc_key = ek, .enc_key_len = a->out->encr == FH_ENCR_AES_GCM_256 ? 36 : 32,
-				  .auth_key = ak, .auth_key_len = 32};
-	struct fh_sa *in = fh_sa_create(&ip, a->eng);
+	struct fh_sa *in = a->in;
 
 	if (in == NULL || fh_esp_lcore_init(&lc, a->eng) < 0) {
 		a->bad = UINT32_MAX;
@@ -372,7 +368,6 @@ static void *mt_worker(void *p)
 			rte_pktmbuf_free(m[i]);
 	}
 	fh_esp_lcore_fini(&lc);
-	fh_sa_destroy(in);
 	return NULL;
 }
 
@@ -383,14 +378,26 @@ static void shared_outbound(const char *engine, uint8_t encr, uint8_t integ)
 				  .src = 0xc0a8000a, .dst = 0xc0a80014, .enc_key = ek,
 				  .enc_key_len = encr == FH_ENCR_AES_GCM_256 ? 36 : 32, .auth_key = ak, .auth_key_len = 32,
 				  .n_lcores = 2};
-	struct fh_sa *out = fh_sa_create(&op, eng);
+	struct fh_sa *out = fh_sa_create(&op, eng), *in[2];
 	uint8_t *seen = calloc(MT_N + 1, 1);
-	struct mt_arg a[2] = {{.eng = eng, .out = out, .index = 0, .seen = seen},
-			      {.eng = eng, .out = out, .index = 1, .seen = seen}};
+	struct mt_arg a[2];
+
+	/* each thread decrypts with its own inbound twin (replay check off: one writer each) */
+	op.dir = FH_SA_IN;
+	op.src = 0xc0a80014;
+	op.dst = 0xc0a8000a;
+	in[0] = fh_sa_create(&op, eng);
+	in[1] = fh_sa_create(&op, eng);
+	a[0] = (struct mt_arg){.eng = eng, .out = out, .in = in[0], .index = 0, .seen = seen};
+	a[1] = (struct mt_arg){.eng = eng, .out = out, .in = in[1], .index = 1, .seen = seen};
 	pthread_t t[2];
 	struct fh_sa_stats st;
 	uint32_t once = 0;
 
+	if (out == NULL || in[0] == NULL || in[1] == NULL) {
+		fh_check(false, "%s: SAs created", engine);
+		return;
+	}
 	pthread_create(&t[0], NULL, mt_worker, &a[0]);
 	pthread_create(&t[1], NULL, mt_worker, &a[1]);
 	pthread_join(t[0], NULL);
@@ -404,6 +411,8 @@ static void shared_outbound(const char *engine, uint8_t encr, uint8_t integ)
 	fh_check(st.pkts == MT_N && st.errors == 0, "%s: per-lcore counters sum to %u (%lu)", engine, MT_N,
 		 (unsigned long)st.pkts);
 	fh_sa_destroy(out);
+	fh_sa_destroy(in[0]);
+	fh_sa_destroy(in[1]);
 	free(seen);
 }
 
