@@ -92,6 +92,18 @@ static int cfg_find(const struct fh_map *names, const struct fh_config *cfg, con
 	return (int)i;
 }
 
+/* A configured interface the new config no longer has (by name and kind); clones stay. */
+static bool goes(const struct fh_iface_table *t, uint32_t s, const struct fh_map *names, const struct fh_config *cfg)
+{
+	const struct fh_iface *f = &t->v[s];
+	int ci;
+
+	if (!f->used || f->kind == FH_IF_VACCESS)
+		return false;
+	ci = cfg_find(names, cfg, f->name);
+	return ci < 0 || cfg->iface[ci].kind != f->kind;
+}
+
 int fh_iface_table_sync(struct fh_iface_table *t, const struct fh_config *cfg,
 			void (*gone)(void *arg, int slot), void *arg)
 {
@@ -109,27 +121,14 @@ int fh_iface_table_sync(struct fh_iface_table *t, const struct fh_config *cfg,
 
 		fresh += s < 0 || t->v[s].kind != cfg->iface[i].kind;
 	}
-	for (uint32_t s = 0; s < t->n; s++) {
-		const struct fh_iface *f = &t->v[s];
-		int ci;
-
-		if (!f->used || f->kind == FH_IF_VACCESS)
-			continue;
-		ci = cfg_find(&names, cfg, f->name);
-		going += ci < 0 || cfg->iface[ci].kind != f->kind;
-	}
+	for (uint32_t s = 0; s < t->n; s++)
+		going += goes(t, s, &names, cfg);
 	if (t->count - going + fresh > t->cap) {
 		errno = ENOSPC;
 		goto out;
 	}
 	for (uint32_t s = 0; s < t->n; s++) {
-		const struct fh_iface *f = &t->v[s];
-		int ci;
-
-		if (!f->used || f->kind == FH_IF_VACCESS)
-			continue;
-		ci = cfg_find(&names, cfg, f->name);
-		if (ci >= 0 && cfg->iface[ci].kind == f->kind)
+		if (!goes(t, s, &names, cfg))
 			continue;
 		if (gone != NULL)
 			gone(arg, (int)s);

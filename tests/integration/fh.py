@@ -135,16 +135,17 @@ def scapy_send(ns, iface, code):
     assert r.returncode == 0, r.stderr
 
 
-def site_to_site_lab(lab):
+def site_to_site_lab(lab, lan_a=("10.10.1.20/24", "10.10.1.10"), lan_b=("10.20.2.2/24", "10.20.2.20")):
     """The guide's site-to-site wiring: routers A and B Gi1 to Gi1 (a-gi1/b-gi1), a LAN behind each
-    (LAN A 10.10.1.20 on a-gi2, LAN B 10.20.2.2 on b-gi2). Returns the four namespaces."""
+    (LAN A 10.10.1.20 on a-gi2, LAN B 10.20.2.2 on b-gi2; (address, router) pairs to change them).
+    Returns the four namespaces."""
     a, b, la, lb = lab.ns("a"), lab.ns("b"), lab.ns("la"), lab.ns("lb")
     run(["ip", "link", "add", "a-gi1", "netns", a, "type", "veth", "peer", "name", "b-gi1", "netns", b])
     for ns, l in ((a, "a-gi1"), (b, "b-gi1")):
         run(["ip", "-n", ns, "link", "set", l, "up"])
         run(["ip", "netns", "exec", ns, "sysctl", "-qw", f"net.ipv6.conf.{l}.disable_ipv6=1"], check=False)
-    lab.veth(a, "a-gi2", la, "la-gi2", "10.10.1.20/24")
-    lab.veth(b, "b-gi2", lb, "lb-gi2", "10.20.2.2/24")
-    run(["ip", "-n", la, "route", "add", "default", "via", "10.10.1.10"])
-    run(["ip", "-n", lb, "route", "add", "default", "via", "10.20.2.20"])
+    lab.veth(a, "a-gi2", la, "la-gi2", lan_a[0])
+    lab.veth(b, "b-gi2", lb, "lb-gi2", lan_b[0])
+    run(["ip", "-n", la, "route", "add", "default", "via", lan_a[1]])
+    run(["ip", "-n", lb, "route", "add", "default", "via", lan_b[1]])
     return a, b, la, lb

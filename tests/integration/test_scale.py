@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from fh import Daemon, Lab, can_use_netns, run
+from fh import Daemon, Lab, can_use_netns, run, site_to_site_lab
 
 pytestmark = pytest.mark.skipif(can_use_netns() is not None, reason=str(can_use_netns()))
 
@@ -69,19 +69,11 @@ def pairs(d):
 @pytest.fixture(scope="module")
 def scale(tmp_path_factory):
     lab = Lab()
-    a, b, la, lb = lab.ns("a"), lab.ns("b"), lab.ns("la"), lab.ns("lb")
-    run(["ip", "link", "add", "a-gi1", "netns", a, "type", "veth", "peer", "name", "b-gi1", "netns", b])
-    for ns, l in ((a, "a-gi1"), (b, "b-gi1")):
-        run(["ip", "-n", ns, "link", "set", l, "up"])
-        run(["ip", "netns", "exec", ns, "sysctl", "-qw", f"net.ipv6.conf.{l}.disable_ipv6=1"], check=False)
-    lab.veth(a, "a-gi2", la, "la-gi2", "10.96.0.1/11")
-    lab.veth(b, "b-gi2", lb, "lb-gi2", "172.31.255.1/12")
+    a, b, la, lb = site_to_site_lab(lab, ("10.96.0.1/11", "10.96.0.254"), ("172.31.255.1/12", "172.31.255.254"))
     batch_a = "".join(f"addr add {lan_a(i)}/11 dev la-gi2\n" for i in SAMPLE)
     batch_b = "".join(f"addr add {lan_b(i)}/12 dev lb-gi2\n" for i in SAMPLE)
     run(["ip", "-n", la, "-batch", "-"], input=batch_a)
     run(["ip", "-n", lb, "-batch", "-"], input=batch_b)
-    run(["ip", "-n", la, "route", "add", "default", "via", "10.96.0.254"])
-    run(["ip", "-n", lb, "route", "add", "default", "via", "172.31.255.254"])
     d = tmp_path_factory.mktemp("scale")
     ra = Daemon(a, config("a", N), d, "RouterA").start(timeout=60)
     rb = Daemon(b, config("b", N), d, "RouterB").start(timeout=60)
