@@ -70,8 +70,10 @@ void fh_tunnel_refresh(struct fh_app *app, int slot)
 	struct fh_iface *f = &app->ifs.v[slot];
 	const struct fh_cfg_iface *c;
 	const struct fh_sadb_pair *p;
-	struct fh_dp_tunnel t = {0};
+	const struct fh_dp_tunnel *cur;
+	struct fh_dp_tunnel t;
 
+	memset(&t, 0, sizeof(t)); /* padding too: versions are compared whole */
 	if (!f->used || f->kind != FH_IF_TUNNEL || f->cfg_idx < 0) {
 		fh_dp_tunnel_set(&app->dp, (uint32_t)slot, NULL);
 		return;
@@ -94,6 +96,11 @@ void fh_tunnel_refresh(struct fh_app *app, int slot)
 		t.mtu = c->ip_mtu ? (uint16_t)c->ip_mtu : tunnel_mtu(t.out, c->tunnel_mode == FH_TUN_GRE, c->has_tunnel_key, path);
 	}
 	f->proto_up = t.up;
+	t.slot = (uint32_t)slot;
+	cur = fh_dp_tunnel_get(&app->dp.tables, (uint32_t)slot);
+	/* a pair on standby, a retired one that was not encrypting: the workers' entry stays as it is */
+	if (cur != NULL && memcmp(cur, &t, sizeof(t)) == 0)
+		return;
 	if (fh_dp_tunnel_set(&app->dp, (uint32_t)slot, &t) < 0)
 		fh_log(FH_LOG_ERR, "dataplane", "%s: out of memory for its tunnel entry", f->name);
 }

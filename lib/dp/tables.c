@@ -157,7 +157,7 @@ int fh_dp_tunnel_set(struct fh_dp *dp, uint32_t slot, const struct fh_dp_tunnel 
 		n = rte_malloc("fh_tunnel", sizeof(*n), RTE_CACHE_LINE_SIZE);
 		if (n == NULL)
 			return -ENOMEM;
-		*n = *v;
+		memcpy(n, v, sizeof(*n)); /* padding too: the control lcore compares versions whole */
 		n->slot = slot;
 	}
 	old = t->tun[slot];
