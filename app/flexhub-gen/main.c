@@ -6,6 +6,13 @@
  *       the crypto floor: the ESP cipher+ICV work alone on bursts of 32 buffers, no packet I/O
  *   flexhub-gen run --mode plain|esp --size N|imix --seconds T [SA options] -- EAL args
  *       port 0 transmits as fast as it can, port 1 receives and counts; prints one JSON line
+ *   --dst-count N[,N2,...] [--dst-base A.B.C.D] [--dst-stride S]   (plain mode)
+ *       destinations cycle over base, base+S, ... base+(N-1)*S, one per frame sent (each frame's
+ *       destination and header checksum rewritten just before it is sent); for flows spread over
+ *       many tunnels' routed prefixes. Defaults: base 172.16.0.2, stride 256 (one /24 apart).
+ *       Without --dst-count the 200 fixed destinations of 10.20.2.0/24 (unchanged). A list runs
+ *       one warm-up + measured window per entry in the same process, without stopping traffic
+ *       (memif links stay up), one JSON line each; "phase P" goes to stderr as each one starts.
  *
  * In esp mode the generator encrypts its frames once, with the SA given (replay windows of the
  * receiver must be off, since the same frames repeat). Frames go to --dst-mac (the device under
@@ -44,6 +51,9 @@ struct opts {
 	uint8_t key[64], akey[64];
 	uint32_t key_len, akey_len;
 	bool gre;
+	uint32_t dst_counts[16]; /* per phase; 0: the templates' own destinations */
+	uint32_t n_phases;
+	uint32_t dst_base, dst_stride;
 };
 
 static double now(void)
@@ -235,8 +245,12 @@ static int gen_run(const struct opts *o)
 	uint64_t tx = 0, rx = 0, rx_bytes = 0, rx0 = 0, rxb0 = 0, tx0 = 0;
 	double t0, tstart, t;
 	bool measuring = false;
-	uint32_t next = 0;
+	uint32_t next = 0, dnext = 0;
 
+	if (o->dst_counts[0] > 0 && strcmp(o->mode, "plain") != 0) {
+		fprintf(stderr, "flexhub-gen: --dst-count needs --mode plain\n");
+		return 1;
+	}
 	if (pool == NULL || rte_eth_dev_count_avail() < 2 || port_init(0, pool) != 0 || port_init(1, pool) != 0) {
 		fprintf(stderr, "flexhub-gen: need two ports (got %u) and memory\n", rte_eth_dev_count_avail());
 		return 1;
@@ -272,52 +286,76 @@ static int gen_run(const struct opts *o)
 			break;
 		rte_delay_ms(100);
 	}
-	/* a second of warm-up (caches, the peer's first packets), then the measured window */
-	tstart = t0 = now();
-	for (;;) {
-		struct rte_mbuf *b[BURST];
-		uint16_t n;
+	/* a second of warm-up (caches, the peer's first packets), then the measured window; with a
+	 * list of destination counts, one warm-up and window per entry, back to back (one JSON line
+	 * each, and "phase P" on stderr when its warm-up starts, for scripts that act during it) */
+	for (uint32_t ph = 0; ph < o->n_phases; ph++) {
+		uint32_t dcount = o->dst_counts[ph];
 
-		for (int i = 0; i < BURST; i++) {
-			b[i] = tmpl[next++ % TEMPLATES];
-			rte_mbuf_refcnt_update(b[i], 1); /* the port frees its reference after sending */
-		}
-		n = rte_eth_tx_burst(0, 0, b, BURST);
-		for (uint16_t i = n; i < BURST; i++)
-			rte_mbuf_refcnt_update(b[i], -1);
-		next -= BURST - n;
-		tx += n;
-		for (uint16_t q = 0; q < GEN_QUEUES; q++) {
-			n = rte_eth_rx_burst(1, q, b, BURST);
-			for (uint16_t i = 0; i < n; i++)
-				rx_bytes += rte_pktmbuf_pkt_len(b[i]);
-			rx += n;
-			rte_pktmbuf_free_bulk(b, n);
-		}
-		t = now();
-		/* the device under test may take seconds to start forwarding (ipsec-secgw waits for
-		 * link status): warm-up is the first second after something came back */
-		if (rx == 0) {
-			tstart = t;
-			if (t - t0 > 60)
+		measuring = false;
+		tstart = t0 = now();
+		fprintf(stderr, "phase %u\n", ph);
+		for (;;) {
+			struct rte_mbuf *b[BURST];
+			uint16_t n;
+
+			for (int i = 0; i < BURST; i++) {
+				b[i] = tmpl[next++ % TEMPLATES];
+				rte_mbuf_refcnt_update(b[i], 1); /* the port frees its reference after sending */
+				if (dcount > 0) {
+					/* memif copies the frame inside tx_burst, so a template is free to be
+					 * rewritten before its next turn (a burst never holds one twice) */
+					struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(b[i], struct rte_ipv4_hdr *, 14);
+
+					ip->dst_addr = rte_cpu_to_be_32(o->dst_base + (dnext++ % dcount) * o->dst_stride);
+					ip->hdr_checksum = 0;
+					ip->hdr_checksum = rte_ipv4_cksum(ip);
+				}
+			}
+			n = rte_eth_tx_burst(0, 0, b, BURST);
+			for (uint16_t i = n; i < BURST; i++)
+				rte_mbuf_refcnt_update(b[i], -1);
+			next -= BURST - n;
+			dnext -= dcount > 0 ? BURST - n : 0;
+			tx += n;
+			for (uint16_t q = 0; q < GEN_QUEUES; q++) {
+				n = rte_eth_rx_burst(1, q, b, BURST);
+				for (uint16_t i = 0; i < n; i++)
+					rx_bytes += rte_pktmbuf_pkt_len(b[i]);
+				rx += n;
+				rte_pktmbuf_free_bulk(b, n);
+			}
+			t = now();
+			/* the device under test may take seconds to start forwarding (ipsec-secgw waits for
+			 * link status): warm-up is the first second after something came back */
+			if (rx == 0) {
+				tstart = t;
+				if (t - t0 > 60)
+					break;
+			}
+			if (!measuring && rx > 0 && t - tstart >= 1.0) {
+				measuring = true;
+				t0 = t;
+				rx0 = rx;
+				rxb0 = rx_bytes;
+				tx0 = tx;
+			}
+			if (measuring && t - t0 >= o->seconds)
 				break;
 		}
-		if (!measuring && rx > 0 && t - tstart >= 1.0) {
-			measuring = true;
-			t0 = t;
-			rx0 = rx;
-			rxb0 = rx_bytes;
-			tx0 = tx;
-		}
-		if (measuring && t - t0 >= o->seconds)
-			break;
+		if (!measuring)
+			t0 = t, rx0 = rx, rxb0 = rx_bytes, tx0 = tx; /* nothing came back: report zeros */
+		if (o->n_phases > 1 || dcount > 0)
+			printf("{\"test\":\"gen\",\"mode\":\"%s\",\"size\":\"%s\",\"tx_mpps\":%.3f,\"rx_mpps\":%.3f,\"rx_gbps\":%.3f,"
+			       "\"dst_count\":%u,\"phase\":%u}\n",
+			       o->mode, o->size, (tx - tx0) / (t - t0) / 1e6, (rx - rx0) / (t - t0) / 1e6,
+			       (rx_bytes - rxb0) * 8.0 / (t - t0) / 1e9, dcount, ph);
+		else
+			printf("{\"test\":\"gen\",\"mode\":\"%s\",\"size\":\"%s\",\"tx_mpps\":%.3f,\"rx_mpps\":%.3f,\"rx_gbps\":%.3f}\n",
+			       o->mode, o->size, (tx - tx0) / (t - t0) / 1e6, (rx - rx0) / (t - t0) / 1e6,
+			       (rx_bytes - rxb0) * 8.0 / (t - t0) / 1e9);
+		fflush(stdout);
 	}
-	if (!measuring)
-		t0 = t, rx0 = rx, rxb0 = rx_bytes, tx0 = tx; /* nothing came back: report zeros */
-	printf("{\"test\":\"gen\",\"mode\":\"%s\",\"size\":\"%s\",\"tx_mpps\":%.3f,\"rx_mpps\":%.3f,\"rx_gbps\":%.3f}\n",
-	       o->mode, o->size, (tx - tx0) / (t - t0) / 1e6, (rx - rx0) / (t - t0) / 1e6,
-	       (rx_bytes - rxb0) * 8.0 / (t - t0) / 1e9);
-	fflush(stdout);
 	return 0;
 }
 
@@ -339,10 +377,12 @@ int main(int argc, char **argv)
 		{"key", required_argument, NULL, 'k'},     {"auth-key", required_argument, NULL, 'a'},
 		{"dst-mac", required_argument, NULL, 'd'}, {"engine", required_argument, NULL, 'g'},
 		{"gre", no_argument, NULL, 'G'},           {"queues", required_argument, NULL, 'q'},
-		{NULL, 0, NULL, 0},
+		{"dst-count", required_argument, NULL, 'n'}, {"dst-base", required_argument, NULL, 'b'},
+		{"dst-stride", required_argument, NULL, 'S'}, {NULL, 0, NULL, 0},
 	};
 	struct opts o = {.mode = "plain", .size = "1420", .encr = "esp-gcm-256", .integ = "esp-sha256-hmac",
-			 .engine = "ipsec-mb", .seconds = 3, .spi = 0xa001};
+			 .engine = "ipsec-mb", .seconds = 3, .spi = 0xa001,
+			 .dst_base = 0xac100002, .dst_stride = 256, .n_phases = 1};
 	int c, eal_argc;
 
 	if (argc < 2) {
@@ -369,6 +409,33 @@ int main(int argc, char **argv)
 		case 'G': o.gre = true; break;
 		case 'q': gen_queues = (uint16_t)atoi(optarg); break;
 		case 'd': rte_ether_unformat_addr(optarg, &o.dst_mac); break;
+		case 'n': {
+			char *e = optarg;
+
+			o.n_phases = 0;
+			while (*e && o.n_phases < 16) {
+				o.dst_counts[o.n_phases++] = (uint32_t)strtoul(e, &e, 0);
+				if (*e == ',')
+					e++;
+				else if (*e) {
+					fprintf(stderr, "flexhub-gen: bad --dst-count %s\n", optarg);
+					return 2;
+				}
+			}
+			break;
+		}
+		case 'S': o.dst_stride = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'b': {
+			unsigned int a, b2, c2, d;
+
+			if (sscanf(optarg, "%u.%u.%u.%u", &a, &b2, &c2, &d) != 4 || a > 255 || b2 > 255 || c2 > 255 ||
+			    d > 255) {
+				fprintf(stderr, "flexhub-gen: bad --dst-base %s\n", optarg);
+				return 2;
+			}
+			o.dst_base = a << 24 | b2 << 16 | c2 << 8 | d;
+			break;
+		}
 		default: return 2;
 		}
 	}
