@@ -280,6 +280,17 @@ static uint32_t find_route(const struct fh_rib *r, uint32_t prefix, uint8_t len)
 	return fh_map_get(&r->by_prefix, (uint64_t)prefix << 8 | len, &rs) ? rs : NIL;
 }
 
+/* The path (src, owner) offered to a route, or NIL. */
+static uint32_t find_path(const struct fh_rib *r, uint32_t rs, uint8_t src, uint32_t owner)
+{
+	uint32_t ps;
+
+	for (ps = r->route[rs].paths; ps != NIL; ps = r->path[ps].next)
+		if (r->path[ps].src == src && r->path[ps].owner == owner)
+			break;
+	return ps;
+}
+
 int fh_fib_add(struct fh_fib *f, uint32_t prefix, uint8_t len, uint8_t src, uint8_t distance,
 	       const struct fh_nh *nh, uint32_t owner)
 {
@@ -311,9 +322,7 @@ int fh_fib_add(struct fh_fib *f, uint32_t prefix, uint8_t len, uint8_t src, uint
 		new_route = true;
 	}
 	rt = &r->route[rs];
-	for (ps = rt->paths; ps != NIL; ps = r->path[ps].next)
-		if (r->path[ps].src == src && r->path[ps].owner == owner)
-			break;
+	ps = find_path(r, rs, src, owner);
 	if (ps != NIL) {
 		p = &r->path[ps];
 		p->epoch = r->epoch;
@@ -396,9 +405,7 @@ int fh_fib_del(struct fh_fib *f, uint32_t prefix, uint8_t len, uint8_t src, uint
 		errno = ENOENT;
 		return -1;
 	}
-	for (ps = r->route[rs].paths; ps != NIL; ps = r->path[ps].next)
-		if (r->path[ps].src == src && r->path[ps].owner == owner)
-			break;
+	ps = find_path(r, rs, src, owner);
 	if (ps == NIL) {
 		errno = ENOENT;
 		return -1;
