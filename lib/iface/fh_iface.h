@@ -58,7 +58,11 @@ struct fh_iface_table {
 	uint32_t count;        /* interfaces */
 	struct fh_slots slots;
 	struct fh_map by_name; /* fh_hash_str(name) -> slot */
-	uint32_t next_vaccess; /* IOS numbers Virtual-Access interfaces from 1 */
+	/* Virtual-Access numbers: IOS gives the lowest free one from 1. Every number below next_va
+	 * is in use or in the min-heap va_free, so the lowest free is the heap's top or next_va. */
+	uint32_t next_va;
+	uint32_t *va_free;
+	uint32_t n_va_free, cap_va_free;
 };
 
 /* Build from a validated config with room for cap interfaces. Physical interfaces get port
@@ -80,10 +84,11 @@ int fh_iface_find(const struct fh_iface_table *t, const char *name);
 /* Slot of a live handle, or -1 (stale or none). */
 int fh_iface_slot(const struct fh_iface_table *t, fh_handle_t h);
 
-/* Clone Virtual-AccessN from the template in slot vt; returns the new slot or -1 (EINVAL,
- * ENOSPC). The clone borrows the template's (unnumbered) address, as IOS does. */
+/* Clone Virtual-AccessN from the template in slot vt, N the lowest number free (from 1, as IOS);
+ * returns the new slot or -1 (EINVAL, ENOSPC, ENOMEM). O(log n). The clone borrows the template's
+ * (unnumbered) address, as IOS does. */
 int fh_iface_clone_vaccess(struct fh_iface_table *t, int vt);
-/* Remove a Virtual-Access interface; no other slot moves. */
+/* Remove a Virtual-Access interface; no other slot moves; its number is free again. O(log n). */
 int fh_iface_remove(struct fh_iface_table *t, int idx);
 
 /* Set an address learned at run time (mode-config) on a "negotiated" tunnel; re-resolves

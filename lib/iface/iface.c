@@ -164,7 +164,7 @@ out:
 int fh_iface_table_build(struct fh_iface_table *t, const struct fh_config *cfg, uint32_t cap)
 {
 	memset(t, 0, sizeof(*t));
-	t->next_vaccess = 1;
+	t->next_va = 1;
 	t->cap = cap;
 	t->v = calloc(cap ? cap : 1, sizeof(*t->v));
 	if (t->v == NULL || fh_slots_init(&t->slots, cap) < 0 || fh_map_init(&t->by_name, cfg->n_iface + 16) < 0 ||
@@ -181,6 +181,7 @@ int fh_iface_table_build(struct fh_iface_table *t, const struct fh_config *cfg, 
 void fh_iface_table_free(struct fh_iface_table *t)
 {
 	free(t->v);
+	free(t->va_free);
 	fh_slots_fini(&t->slots);
 	fh_map_fini(&t->by_name);
 	memset(t, 0, sizeof(*t));
@@ -204,20 +205,69 @@ bool fh_iface_addr(const struct fh_iface_table *t, int idx, uint32_t *addr, uint
 	return false;
 }
 
+/* The min-heap of Virtual-Access numbers given back below next_va. */
+static void va_push(struct fh_iface_table *t, uint32_t u)
+{
+	uint32_t i = t->n_va_free++;
+
+	while (i > 0 && t->va_free[(i - 1) / 2] > u) {
+		t->va_free[i] = t->va_free[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	t->va_free[i] = u;
+}
+
+static uint32_t va_pop(struct fh_iface_table *t)
+{
+	uint32_t top = t->va_free[0], last = t->va_free[--t->n_va_free], i = 0;
+
+	for (;;) {
+		uint32_t c = 2 * i + 1;
+
+		if (c >= t->n_va_free)
+			break;
+		if (c + 1 < t->n_va_free && t->va_free[c + 1] < t->va_free[c])
+			c++;
+		if (last <= t->va_free[c])
+			break;
+		t->va_free[i] = t->va_free[c];
+		i = c;
+	}
+	if (t->n_va_free > 0)
+		t->va_free[i] = last;
+	return top;
+}
+
 int fh_iface_clone_vaccess(struct fh_iface_table *t, int vt)
 {
 	struct fh_iface *f;
 	char name[FH_NAME_MAX];
+	uint32_t unit;
 
 	if (vt < 0 || (uint32_t)vt >= t->n || !t->v[vt].used || t->v[vt].kind != FH_IF_VTEMPLATE) {
 		errno = EINVAL;
 		return -1;
 	}
-	snprintf(name, sizeof(name), "Virtual-Access%u", t->next_vaccess);
+	/* room to give every number below next_va back later, so a remove cannot fail */
+	if (t->cap_va_free <= t->next_va) {
+		uint32_t cap = t->cap_va_free ? 2 * t->cap_va_free : 64;
+		uint32_t *v = realloc(t->va_free, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -1;
+		t->va_free = v;
+		t->cap_va_free = cap;
+	}
+	unit = t->n_va_free > 0 ? t->va_free[0] : t->next_va;
+	snprintf(name, sizeof(name), "Virtual-Access%u", unit);
 	f = add(t, name);
 	if (f == NULL)
 		return -1;
-	f->unit = t->next_vaccess++;
+	if (t->n_va_free > 0)
+		va_pop(t);
+	else
+		t->next_va++;
+	f->unit = unit;
 	f->kind = FH_IF_VACCESS;
 	f->template_idx = vt;
 	f->borrow_idx = t->v[vt].borrow_idx;
@@ -228,11 +278,18 @@ int fh_iface_clone_vaccess(struct fh_iface_table *t, int vt)
 
 int fh_iface_remove(struct fh_iface_table *t, int idx)
 {
+	uint32_t unit;
+
 	if (idx < 0 || (uint32_t)idx >= t->n || !t->v[idx].used || t->v[idx].kind != FH_IF_VACCESS) {
 		errno = EINVAL;
 		return -1;
 	}
+	unit = t->v[idx].unit;
 	drop(t, idx);
+	if (unit + 1 == t->next_va)
+		t->next_va--; /* the top one: no heap entry needed */
+	else
+		va_push(t, unit);
 	return 0;
 }
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Interface table: built from the guide's configs, Virtual-Access cloning, negotiated addresses. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "fh_iface.h"
@@ -36,7 +37,50 @@ int main(int argc, char **argv)
 			 fh_iface_find(&t, "Virtual-Access2") >= 0,
 		 "a clone is removed, the other stays");
 	fh_check(fh_iface_remove(&t, vt) < 0, "configured interfaces are not removed");
-	fh_check(strcmp(t.v[fh_iface_clone_vaccess(&t, vt)].name, "Virtual-Access3") == 0, "numbers are not reused at once");
+	va1 = fh_iface_clone_vaccess(&t, vt);
+	fh_check(va1 >= 0 && strcmp(t.v[va1].name, "Virtual-Access1") == 0, "the lowest free number is given again (IOS)");
+	fh_check(strcmp(t.v[fh_iface_clone_vaccess(&t, vt)].name, "Virtual-Access3") == 0, "then the next one");
+	{
+		/* numbers against a model: 3,000 clones and removes in random order */
+		static int slot_of[4096];
+		static bool used[4096];
+		bool ok = true;
+
+		memset(slot_of, -1, sizeof(slot_of));
+		for (int u = 1; u <= 3; u++) {
+			char nm[32];
+
+			snprintf(nm, sizeof(nm), "Virtual-Access%d", u);
+			slot_of[u] = fh_iface_find(&t, nm);
+			used[u] = true;
+		}
+		srand(7);
+		for (int i = 0, n = 3; i < 3000 && ok; i++) {
+			if (rand() % 2 == 0 && n < 40) {
+				int want = 1, s;
+
+				while (used[want])
+					want++;
+				s = fh_iface_clone_vaccess(&t, vt);
+				ok = s >= 0 && t.v[s].unit == (uint32_t)want;
+				used[want] = true;
+				slot_of[want] = s;
+				n++;
+			} else {
+				int u = 4 + rand() % 40; /* 1 to 3 stay for the checks below */
+
+				if (!used[u])
+					continue;
+				ok = fh_iface_remove(&t, slot_of[u]) == 0;
+				used[u] = false;
+				n--;
+			}
+		}
+		fh_check(ok, "3,000 random clones and removes: every clone gets the lowest free number");
+		for (int u = 1; u < 4096; u++)
+			if (used[u] && u > 3)
+				fh_iface_remove(&t, slot_of[u]);
+	}
 	fh_check(fh_iface_find(&t, "Virtual-Access2") == va2, "removing a clone moved no other slot");
 	{
 		/* a reload that drops an interface in the middle: the others keep slot and handle */
