@@ -134,6 +134,12 @@ void ike_auth_send(struct fh_ike *ike, struct ike_sa *sa)
 	ike_ts_ours(ike, sa, &l, &r);
 	ike_add_ts(&b, FH_IKE_PL_TSI, &l);
 	ike_add_ts(&b, FH_IKE_PL_TSR, &r);
+	{
+		struct fh_ike_modecfg req;
+
+		if (ike_cp_request(ike, sa, &req))
+			ike_cp_add(&b, CFG_REQUEST, &req);
+	}
 	if (ike_request(ike, sa, FH_IKE_AUTH, RQ_AUTH, &b) < 0)
 		ike_sa_kill(ike, sa, "cannot send IKE_AUTH");
 }
@@ -210,17 +216,92 @@ static bool check_auth(struct fh_ike *ike, struct ike_sa *sa, const struct fh_ik
 	return wl > 0 && (size_t)wl == (size_t)ap->len - 4 && CRYPTO_memcmp(want, ap->body + 4, (size_t)wl) == 0;
 }
 
-/* The ipsec profile a responder's child SAs follow: the tunnel's, else one naming the profile. */
+/* The ipsec profile a responder's child SAs follow: the tunnel's (a Virtual-Access: its
+ * template's tunnel protection), else one naming the profile. */
 static int ipsec_profile_for(const struct fh_ike *ike, const struct ike_sa *sa)
 {
+	const struct fh_config *cfg = ike->cfg;
 	int ip = -1, ti = ike_sa_tun_idx(ike, sa);
 
-	if (ti >= 0 && ike_profile_for_tunnel(ike->cfg, ti, &ip) >= 0)
+	if (ti >= 0 && ike_profile_for_tunnel(cfg, ti, &ip) >= 0)
 		return ip;
-	for (uint32_t i = 0; i < ike->cfg->n_ipsec_profile; i++)
-		if (ike->cfg->ipsec_profile[i].ike_profile_idx == sa->profile)
+	if (sa->va && sa->profile >= 0 && cfg->ike_profile[sa->profile].vtemplate_if_idx >= 0 &&
+	    cfg->iface[cfg->ike_profile[sa->profile].vtemplate_if_idx].protection_idx >= 0)
+		return cfg->iface[cfg->ike_profile[sa->profile].vtemplate_if_idx].protection_idx;
+	for (uint32_t i = 0; i < cfg->n_ipsec_profile; i++)
+		if (cfg->ipsec_profile[i].ike_profile_idx == sa->profile)
 			return (int)i;
 	return -1;
+}
+
+/* A second IKE_AUTH of an identity that has a session with us: a spoke that rebooted (it says
+ * INITIAL_CONTACT, or comes from the same address and port) replaces its old session, whose
+ * address it then gets again. Other peers that share an identity keep theirs. */
+static void replace_old(struct fh_ike *ike, struct ike_sa *sa)
+{
+	struct ike_sa *o, *next;
+
+	for (o = ike_sa_first(ike, IX_RID, ike_rid_key(sa->remote_id), 0); o != NULL; o = next) {
+		next = ike_sa_next_same(ike, IX_RID, o);
+		if (o == sa || !o->used || o->state != ST_ESTABLISHED || !o->sess || strcmp(o->remote_id, sa->remote_id) != 0)
+			continue;
+		if (!sa->initial_contact && (o->remote.ip != sa->remote.ip || o->remote.port != sa->remote.port))
+			continue;
+		ike->ctr[FH_IKE_CTR_REPLACED]++;
+		fh_log(FH_LOG_INFO, "crypto ikev2", "tunnel-id %u: %s authenticated again (tunnel-id %u): old session replaced",
+		       o->id, sa->remote_id, sa->id);
+		ike_start_delete_ike(ike, o);
+		ike_sa_kill(ike, o, "replaced by a new session of the same identity");
+	}
+}
+
+/* The responder's session: a Virtual-Access for a peer without a configured tunnel, mode-config.
+ * Returns the notify refusing the children, 0 when they may go on. */
+static uint16_t responder_session(struct fh_ike *ike, struct ike_sa *sa, const struct fh_ike_msg *in,
+				  const struct fh_ike_tsl *tsi, const struct fh_ike_tsl *tsr, bool *send_cp,
+				  struct fh_ike_modecfg *reply)
+{
+	const struct fh_cfg_ike_profile *prof = &ike->cfg->ike_profile[sa->profile];
+	struct fh_ike_session s = {.ike_id = sa->id, .tunnel = sa->tunnel, .profile = sa->profile,
+				   .vtemplate = -1, .authz = -1, .local = sa->local, .remote = sa->remote,
+				   .remote_id = sa->remote_id};
+	bool need_va = sa->tunnel == 0 && prof->virtual_template != 0 && prof->vtemplate_if_idx >= 0;
+	int cp = ike_cp_get(ike, in, CFG_REQUEST, &s.cfg);
+
+	*send_cp = false;
+	if (sa->tunnel == 0 && !need_va) {
+		ike_err(ike, "IKE_AUTH from %s: no tunnel interface toward %u.%u.%u.%u and profile %s has no "
+			     "virtual-template; TS_UNACCEPTABLE", sa->remote_id, sa->remote.ip >> 24,
+			(sa->remote.ip >> 16) & 0xff, (sa->remote.ip >> 8) & 0xff, sa->remote.ip & 0xff, prof->hdr.name);
+		return N_TS_UNACCEPTABLE;
+	}
+	if (!need_va && cp != 1)
+		return 0;
+	s.has_cfg = cp == 1;
+	if (need_va)
+		s.vtemplate = prof->vtemplate_if_idx;
+	if (prof->aaa.present)
+		s.authz = prof->aaa.policy_idx;
+	if (tsi != NULL && tsr != NULL)
+		s.gre = ike_ts_is_gre(tsi, tsr, sa->local.ip, &s.gre_peer);
+	if (ike->ops->session_up(ike->ctx, &s) < 0) {
+		ike->ctr[FH_IKE_CTR_SESSION_REFUSED]++;
+		return s.notify != 0 ? s.notify : N_TEMPORARY_FAILURE;
+	}
+	sa->sess = true;
+	if (need_va) {
+		sa->tunnel = s.tunnel;
+		sa->va = true;
+		sa->va_gre = s.gre;
+		sa->va_peer = s.gre_peer;
+	}
+	sa->cfg_addr = s.has_cfg ? s.reply.addr : 0;
+	sa->n_push = s.has_cfg ? s.reply.n_net : 0;
+	memcpy(sa->push, s.reply.net, sizeof(sa->push));
+	ike_sa_touch(ike, sa);
+	*send_cp = s.has_cfg;
+	*reply = s.reply;
+	return 0;
 }
 
 void ike_auth_request(struct fh_ike *ike, struct ike_sa *sa, const struct fh_ike_msg *in)
@@ -236,8 +317,10 @@ void ike_auth_request(struct fh_ike *ike, struct ike_sa *sa, const struct fh_ike
 	struct ike_child_alg alg = {0};
 	uint32_t peer_spi = 0, spi_in = 0;
 	uint8_t num = 0;
-	struct fh_ike_ts l, r;
-	bool transport = false;
+	struct fh_ike_sa *offer = NULL;
+	struct fh_ike_tsl *ts = NULL; /* the initiator's TSi, TSr; our choice l, r */
+	struct fh_ike_modecfg reply;
+	bool transport = false, send_cp = false, parsed = false;
 	int al;
 
 	if (idp == NULL || ap == NULL || fh_ike_parse_id(idp->body, idp->len, &id) != FH_IKE_OK) {
@@ -266,36 +349,36 @@ void ike_auth_request(struct fh_ike *ike, struct ike_sa *sa, const struct fh_ike
 		return;
 	}
 	sa->initial_contact = ike_has_notify(in, N_INITIAL_CONTACT);
+	sa->authed = true;
+	ike_sa_reindex(ike, sa);
+	replace_old(ike, sa);
 	sa->tunnel = ike_tunnel_for_peer(ike, sa->profile, sa->remote.ip, sa->local.ip);
 	if (sa->tunnel == 0 && id.type == 1 && id.len == 4)
 		sa->tunnel = ike_tunnel_for_peer(ike, sa->profile, ike_be32(id.data), sa->local.ip);
 	ike_sa_reindex(ike, sa);
-	sa->ipsec_profile = ipsec_profile_for(ike, sa);
 
 	/* the child SA: problems with it do not undo the IKE SA (RFC 7296 1.2) */
-	if (sa->tunnel == 0) {
-		child_err = N_TS_UNACCEPTABLE;
-		ike_err(ike, "IKE_AUTH from %s: no tunnel interface toward %u.%u.%u.%u (virtual-template cloning is "
-			     "not available yet)", sa->remote_id, sa->remote.ip >> 24, (sa->remote.ip >> 16) & 0xff,
-			(sa->remote.ip >> 8) & 0xff, sa->remote.ip & 0xff);
+	if (sap != NULL && tsip != NULL && tsrp != NULL) {
+		offer = malloc(sizeof(*offer));
+		ts = malloc(4 * sizeof(*ts));
+		parsed = offer != NULL && ts != NULL && fh_ike_parse_sa(sap->body, sap->len, offer) == FH_IKE_OK &&
+			 fh_ike_parse_ts(tsip->body, tsip->len, &ts[0]) == FH_IKE_OK &&
+			 fh_ike_parse_ts(tsrp->body, tsrp->len, &ts[1]) == FH_IKE_OK;
+	}
+	child_err = responder_session(ike, sa, in, parsed ? &ts[0] : NULL, parsed ? &ts[1] : NULL, &send_cp, &reply);
+	sa->ipsec_profile = ipsec_profile_for(ike, sa);
+	if (child_err != 0) {
+		/* said and counted already */
 	} else if (sap == NULL || tsip == NULL || tsrp == NULL) {
 		child_err = N_NO_PROPOSAL_CHOSEN;
-	} else {
-		struct fh_ike_sa *offer = malloc(sizeof(*offer));
-		struct fh_ike_tsl *tsi = malloc(sizeof(*tsi)), *tsr = malloc(sizeof(*tsr));
-
-		if (offer == NULL || tsi == NULL || tsr == NULL || fh_ike_parse_sa(sap->body, sap->len, offer) != FH_IKE_OK ||
-		    fh_ike_parse_ts(tsip->body, tsip->len, tsi) != FH_IKE_OK ||
-		    fh_ike_parse_ts(tsrp->body, tsrp->len, tsr) != FH_IKE_OK) {
-			child_err = N_INVALID_SYNTAX;
-		} else if (ike_child_pick(ike, sa, offer, &alg, &peer_spi, &num, false) < 0) {
-			child_err = N_NO_PROPOSAL_CHOSEN;
-		} else if (!ike_ts_pick(ike, sa, tsi, tsr, &l, &r)) {
-			child_err = N_TS_UNACCEPTABLE;
-		}
-		free(offer);
-		free(tsi);
-		free(tsr);
+	} else if (!parsed) {
+		child_err = N_INVALID_SYNTAX;
+	} else if (ike_child_pick(ike, sa, offer, &alg, &peer_spi, &num, false) < 0) {
+		child_err = N_NO_PROPOSAL_CHOSEN;
+	} else if (!ike_ts_pick(ike, sa, &ts[0], &ts[1], &ts[2], &ts[3])) {
+		child_err = N_TS_UNACCEPTABLE;
+		ike_err(ike, "IKE_AUTH from %s: its traffic selectors do not fit %s; TS_UNACCEPTABLE", sa->remote_id,
+			sa->va ? "the session's Virtual-Access" : "the tunnel");
 	}
 	if (child_err == N_NO_PROPOSAL_CHOSEN)
 		ike->ctr[FH_IKE_CTR_NO_PROPOSAL]++;
@@ -305,7 +388,7 @@ void ike_auth_request(struct fh_ike *ike, struct ike_sa *sa, const struct fh_ike
 		transport = ike_has_notify(in, N_USE_TRANSPORT_MODE) && want_transport(ike, sa);
 		spi_in = ike_new_spi(ike);
 		if (ike_child_install(ike, sa, &alg, spi_in, peer_spi, transport, false, sa->ni, sa->ni_len, sa->nr,
-				      sa->nr_len, NULL, 0, &l, &r, false) == NULL)
+				      sa->nr_len, NULL, 0, &ts[2].ts[0], &ts[3].ts[0], false) == NULL)
 			child_err = N_TEMPORARY_FAILURE;
 	}
 
@@ -318,6 +401,8 @@ void ike_auth_request(struct fh_ike *ike, struct ike_sa *sa, const struct fh_ike
 	al = psk_auth(sa, psk_local(peer_of(ike, sa)), sa->init_resp, sa->init_resp_len, sa->ni, sa->ni_len, sa->k.sk_pr,
 		      myid, myid_len, auth);
 	if (al < 0) {
+		free(offer);
+		free(ts);
 		respond_error(ike, sa, in->hdr.msg_id, N_AUTHENTICATION_FAILED);
 		ike_sa_kill(ike, sa, "no local key");
 		return;
@@ -325,20 +410,59 @@ void ike_auth_request(struct fh_ike *ike, struct ike_sa *sa, const struct fh_ike
 	ike_inner_init(ike, &b);
 	fh_ike_add(&b, FH_IKE_PL_IDR, myid, myid_len);
 	add_auth(&b, auth, al);
+	if (send_cp)
+		ike_cp_add(&b, CFG_REPLY, &reply);
 	if (child_err != 0) {
 		fh_ike_add_notify(&b, 0, child_err, NULL, 0, NULL, 0);
 	} else {
 		if (transport)
 			fh_ike_add_notify(&b, 0, N_USE_TRANSPORT_MODE, NULL, 0, NULL, 0);
 		ike_child_accepted_payload(&b, num, spi_in, &alg);
-		ike_add_ts(&b, FH_IKE_PL_TSI, &r);
-		ike_add_ts(&b, FH_IKE_PL_TSR, &l);
+		ike_add_tsl(&b, FH_IKE_PL_TSI, &ts[3]);
+		ike_add_tsl(&b, FH_IKE_PL_TSR, &ts[2]);
 	}
+	free(offer);
+	free(ts);
 	if (ike->half_open > 0)
 		ike->half_open--;
 	sa->state = ST_ESTABLISHED; /* before the response: a retransmitted IKE_AUTH gets it again */
 	ike_respond(ike, sa, FH_IKE_AUTH, in->hdr.msg_id, &b);
 	sa_up(ike, sa);
+}
+
+/* What the responder's CFG_REPLY gave us (an address for "ip address negotiated", networks to
+ * route into the tunnel), handed to the caller; false when the SA goes. */
+static bool initiator_session(struct fh_ike *ike, struct ike_sa *sa, const struct fh_ike_msg *in)
+{
+	struct fh_ike_session s = {.ike_id = sa->id, .initiator = true, .tunnel = sa->tunnel, .profile = sa->profile,
+				   .vtemplate = -1, .authz = -1, .local = sa->local, .remote = sa->remote,
+				   .remote_id = sa->remote_id};
+	struct fh_ike_modecfg req;
+	bool asked = ike_cp_request(ike, sa, &req);
+
+	if (ike_cp_get(ike, in, CFG_REPLY, &s.cfg) != 1) {
+		if (asked && req.want_addr) {
+			ike_err(ike, "tunnel-id %u: %s gave no address for the negotiated tunnel address; deleting",
+				sa->id, sa->remote_id);
+			sa->want_delete_ike = true;
+			return false;
+		}
+		return true;
+	}
+	if (!asked)
+		return true; /* a reply to nothing: RFC 7296 3.15 lets us ignore it */
+	s.has_cfg = true;
+	if (sa->profile >= 0 && ike->cfg->ike_profile[sa->profile].aaa.present)
+		s.authz = ike->cfg->ike_profile[sa->profile].aaa.policy_idx;
+	if (ike->ops->session_up(ike->ctx, &s) < 0) {
+		ike->ctr[FH_IKE_CTR_SESSION_REFUSED]++;
+		ike_err(ike, "tunnel-id %u: the mode-config from %s could not be applied; deleting", sa->id, sa->remote_id);
+		sa->want_delete_ike = true;
+		return false;
+	}
+	sa->sess = true;
+	sa->cfg_addr = s.cfg.addr;
+	return true;
 }
 
 void ike_auth_response(struct fh_ike *ike, struct ike_sa *sa, const struct fh_ike_msg *in)
@@ -373,7 +497,10 @@ void ike_auth_response(struct fh_ike *ike, struct ike_sa *sa, const struct fh_ik
 		ike_sa_kill(ike, sa, "responder not authenticated");
 		return;
 	}
+	sa->authed = true;
 	sa_up(ike, sa);
+	if (!initiator_session(ike, sa, in))
+		return;
 	if (err != 0 || sap == NULL || tsip == NULL || tsrp == NULL) {
 		if (err == N_NO_PROPOSAL_CHOSEN)
 			ike->ctr[FH_IKE_CTR_NO_PROPOSAL]++;

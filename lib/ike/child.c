@@ -218,43 +218,160 @@ static bool ts_covers(const struct fh_ike_ts *t, const struct fh_ike_ts *want)
 	       t->addr_hi >= want->addr_hi && t->port_lo <= want->port_lo && t->port_hi >= want->port_hi;
 }
 
-bool ike_ts_pick(struct fh_ike *ike, struct ike_sa *sa, const struct fh_ike_tsl *tsi, const struct fh_ike_tsl *tsr,
-		 struct fh_ike_ts *l, struct fh_ike_ts *r)
+static struct fh_ike_ts net_ts(uint32_t addr, uint32_t mask)
 {
+	return (struct fh_ike_ts){.type = 7, .port_hi = 65535, .addr_lo = addr & mask, .addr_hi = addr | ~mask};
+}
+
+static void tsl_one(struct fh_ike_tsl *l, const struct fh_ike_ts *ts)
+{
+	l->n = 1;
+	l->ts[0] = *ts;
+}
+
+/* The overlap of two selectors, false when there is none. */
+static bool ts_meet(const struct fh_ike_ts *a, const struct fh_ike_ts *b, struct fh_ike_ts *out)
+{
+	if (a->type != 7 || b->type != 7 || (a->proto != 0 && b->proto != 0 && a->proto != b->proto))
+		return false;
+	*out = (struct fh_ike_ts){.type = 7, .proto = a->proto ? a->proto : b->proto,
+				  .port_lo = a->port_lo > b->port_lo ? a->port_lo : b->port_lo,
+				  .port_hi = a->port_hi < b->port_hi ? a->port_hi : b->port_hi,
+				  .addr_lo = a->addr_lo > b->addr_lo ? a->addr_lo : b->addr_lo,
+				  .addr_hi = a->addr_hi < b->addr_hi ? a->addr_hi : b->addr_hi};
+	return out->port_lo <= out->port_hi && out->addr_lo <= out->addr_hi;
+}
+
+/* Every overlap of what was offered with what we allow (RFC 7296 2.9 narrowing). */
+static void tsl_meet(const struct fh_ike_tsl *offer, const struct fh_ike_ts *allow, uint32_t n_allow,
+		     struct fh_ike_tsl *out)
+{
+	out->n = 0;
+	for (uint8_t i = 0; i < offer->n; i++)
+		for (uint32_t j = 0; j < n_allow && out->n < FH_IKE_TS_MAX; j++) {
+			struct fh_ike_ts m;
+			bool dup = false;
+
+			if (!ts_meet(&offer->ts[i], &allow[j], &m))
+				continue;
+			for (uint8_t k = 0; k < out->n && !dup; k++)
+				dup = memcmp(&out->ts[k], &m, sizeof(m)) == 0;
+			if (!dup)
+				out->ts[out->n++] = m;
+		}
+}
+
+/* A Virtual-Access carrying IPv4 directly (a road warrior, sVTI): its selectors are the session's,
+ * ours the networks we pushed (else everything), the peer's the address we gave (else its own). */
+static uint32_t va_allow(const struct ike_sa *sa, bool ours, const struct fh_ike_ts *dflt, struct fh_ike_ts *out)
+{
+	if (ours) {
+		for (uint8_t i = 0; i < sa->n_push; i++)
+			out[i] = net_ts(sa->push[i].addr, sa->push[i].mask);
+		if (sa->n_push > 0)
+			return sa->n_push;
+	} else if (sa->cfg_addr != 0) {
+		out[0] = host_ts(sa->cfg_addr, 0);
+		return 1;
+	}
+	out[0] = *dflt;
+	return 1;
+}
+
+bool ike_ts_is_gre(const struct fh_ike_tsl *tsi, const struct fh_ike_tsl *tsr, uint32_t local, uint32_t *peer)
+{
+	struct fh_ike_ts me = host_ts(local, 47);
+
+	if (tsi->n == 0 || tsr->n == 0 || tsi->ts[0].type != 7 || tsi->ts[0].proto != 47 ||
+	    tsi->ts[0].addr_lo != tsi->ts[0].addr_hi || tsr->ts[0].proto != 47 || !ts_covers(&tsr->ts[0], &me))
+		return false;
+	*peer = tsi->ts[0].addr_lo;
+	return true;
+}
+
+bool ike_ts_pick(struct fh_ike *ike, struct ike_sa *sa, const struct fh_ike_tsl *tsi, const struct fh_ike_tsl *tsr,
+		 struct fh_ike_tsl *l, struct fh_ike_tsl *r)
+{
+	struct fh_ike_ts wl, wr;
 	bool okl = false, okr = false;
 
+	l->n = r->n = 0;
 	if (tsi->n == 0 || tsr->n == 0)
 		return false;
-	if (!tunnel_gre(ike, sa)) {
+	if (sa->va && !sa->va_gre) {
+		struct fh_ike_ts allow[FH_IKE_NETS_MAX], any = net_ts(0, 0);
+		uint32_t n = va_allow(sa, true, &any, allow);
+
+		tsl_meet(tsr, allow, n, l);
+		n = va_allow(sa, false, &any, allow);
+		tsl_meet(tsi, allow, n, r);
+		return l->n > 0 && r->n > 0;
+	}
+	if (sa->va) {
+		wl = host_ts(sa->local.ip, 47);
+		wr = host_ts(sa->va_peer, 47);
+	} else if (!tunnel_gre(ike, sa)) {
 		/* narrowing is the initiator's wish: take the first pair as offered */
-		*r = tsi->ts[0];
-		*l = tsr->ts[0];
-		return r->type == 7 && l->type == 7;
+		tsl_one(r, &tsi->ts[0]);
+		tsl_one(l, &tsr->ts[0]);
+		return r->ts[0].type == 7 && l->ts[0].type == 7;
+	} else {
+		ike_ts_ours(ike, sa, &wl, &wr);
 	}
 	/* the initiator's TSi is its side (our remote), TSr ours; either may be wider */
-	ike_ts_ours(ike, sa, l, r);
 	for (uint8_t i = 0; i < tsr->n; i++)
-		okl |= ts_covers(&tsr->ts[i], l);
+		okl |= ts_covers(&tsr->ts[i], &wl);
 	for (uint8_t i = 0; i < tsi->n; i++)
-		okr |= ts_covers(&tsi->ts[i], r);
+		okr |= ts_covers(&tsi->ts[i], &wr);
+	tsl_one(l, &wl);
+	tsl_one(r, &wr);
 	return okl && okr;
+}
+
+void ike_ts_child(struct fh_ike *ike, struct ike_sa *sa, const struct ike_child *c, struct fh_ike_tsl *l,
+		  struct fh_ike_tsl *r)
+{
+	(void)ike;
+	if (sa->va && !sa->va_gre) {
+		struct fh_ike_ts allow[FH_IKE_NETS_MAX];
+
+		l->n = (uint8_t)va_allow(sa, true, &c->ts_l, allow);
+		memcpy(l->ts, allow, l->n * sizeof(allow[0]));
+		r->n = (uint8_t)va_allow(sa, false, &c->ts_r, allow);
+		memcpy(r->ts, allow, r->n * sizeof(allow[0]));
+		return;
+	}
+	tsl_one(l, &c->ts_l);
+	tsl_one(r, &c->ts_r);
 }
 
 void ike_add_ts(struct fh_ike_builder *b, uint8_t type, const struct fh_ike_ts *ts)
 {
-	uint8_t *p = fh_ike_add(b, type, NULL, 4 + 16);
+	struct fh_ike_tsl one = {.n = 1, .ts = {*ts}};
+
+	ike_add_tsl(b, type, &one);
+}
+
+void ike_add_tsl(struct fh_ike_builder *b, uint8_t type, const struct fh_ike_tsl *tsl)
+{
+	uint8_t *p = fh_ike_add(b, type, NULL, 4 + 16 * (size_t)tsl->n);
 
 	if (p == NULL)
 		return;
 	memset(p, 0, 4);
-	p[0] = 1;
-	p[4] = 7;
-	p[5] = ts->proto;
-	ike_put16(p + 6, 16);
-	ike_put16(p + 8, ts->port_lo);
-	ike_put16(p + 10, ts->port_hi);
-	ike_put32(p + 12, ts->addr_lo);
-	ike_put32(p + 16, ts->addr_hi);
+	p[0] = tsl->n;
+	for (uint8_t i = 0; i < tsl->n; i++) {
+		const struct fh_ike_ts *ts = &tsl->ts[i];
+		uint8_t *q = p + 4 + 16 * i;
+
+		q[0] = 7;
+		q[1] = ts->proto;
+		ike_put16(q + 2, 16);
+		ike_put16(q + 4, ts->port_lo);
+		ike_put16(q + 6, ts->port_hi);
+		ike_put32(q + 8, ts->addr_lo);
+		ike_put32(q + 12, ts->addr_hi);
+	}
 }
 
 struct ike_child *ike_child_install(struct fh_ike *ike, struct ike_sa *sa, const struct ike_child_alg *alg,
@@ -365,8 +482,16 @@ void ike_start_rekey_child(struct fh_ike *ike, struct ike_sa *sa, uint32_t spi_i
 	if (ike_child_sa_payload(ike, sa, &b, sa->rq_new_spi, (uint16_t)ip->pfs_group) < 0)
 		return;
 	add_nonce_ke(&b, sa->rq_nonce, sa->rq_dh, (uint16_t)ip->pfs_group);
-	ike_add_ts(&b, FH_IKE_PL_TSI, &c->ts_l);
-	ike_add_ts(&b, FH_IKE_PL_TSR, &c->ts_r);
+	{
+		struct fh_ike_tsl *l = malloc(2 * sizeof(*l));
+
+		if (l == NULL)
+			return;
+		ike_ts_child(ike, sa, c, l, l + 1);
+		ike_add_tsl(&b, FH_IKE_PL_TSI, l);
+		ike_add_tsl(&b, FH_IKE_PL_TSR, l + 1);
+		free(l);
+	}
 	fh_debug("crypto ikev2 internal", "tunnel-id %u: rekeying child SA 0x%08x", sa->id, spi_in);
 	ike_request(ike, sa, FH_IKE_CREATE_CHILD_SA, RQ_REKEY_CHILD, &b);
 }
@@ -456,6 +581,13 @@ static struct ike_sa *rekeyed_sa(struct fh_ike *ike, struct ike_sa *old, bool in
 	ns->ipsec_profile = old->ipsec_profile;
 	memcpy(ns->remote_id, old->remote_id, sizeof(ns->remote_id));
 	memcpy(ns->local_id, old->local_id, sizeof(ns->local_id));
+	ns->authed = old->authed;
+	ns->va = old->va;
+	ns->va_gre = old->va_gre;
+	ns->va_peer = old->va_peer;
+	ns->cfg_addr = old->cfg_addr;
+	ns->n_push = old->n_push;
+	memcpy(ns->push, old->push, sizeof(ns->push));
 	ns->prop = *prop;
 	ike_set_sk(ns);
 	ike_sa_reindex(ike, ns);
@@ -475,6 +607,8 @@ static void adopt(struct fh_ike *ike, struct ike_sa *old, struct ike_sa *ns)
 		if (ns->child[i].used)
 			ike_ix_add(&ike->ix_child, &ns->child[i].by_spi, ns->child[i].spi_in, 0);
 	ns->id = old->id; /* the tunnel-id stays: it names the peer's session in show output */
+	ns->sess = old->sess; /* and so does the session: its Virtual-Access, its address */
+	old->sess = false;
 	ns->state = ST_ESTABLISHED;
 	ns->established_ms = ike->now;
 	ns->expire_ms = ike->now + (uint64_t)life * 1000;
@@ -575,8 +709,7 @@ static void child_request(struct fh_ike *ike, struct ike_sa *sa, const struct fh
 				    *tsrp = fh_ike_find(in, FH_IKE_PL_TSR);
 	struct ike_child *old = NULL, *c;
 	struct ike_child_alg alg;
-	struct fh_ike_tsl *tsi = NULL, *tsr = NULL;
-	struct fh_ike_ts l, r;
+	struct fh_ike_tsl *tsi = NULL, *tsr = NULL, *l = NULL, *r = NULL;
 	struct fh_ike_builder b;
 	uint32_t peer_spi, spi_in;
 	uint8_t num, nr[IKE_NONCE_LEN], gir[600], pub[600], g[2];
@@ -600,9 +733,11 @@ static void child_request(struct fh_ike *ike, struct ike_sa *sa, const struct fh
 		respond_notify(ike, sa, in->hdr.msg_id, N_TEMPORARY_FAILURE, NULL, 0);
 		return;
 	}
-	tsi = malloc(sizeof(*tsi));
-	tsr = malloc(sizeof(*tsr));
-	if (tsi == NULL || tsr == NULL || tsip == NULL || tsrp == NULL ||
+	tsi = malloc(4 * sizeof(*tsi));
+	tsr = tsi + 1;
+	l = tsi + 2;
+	r = tsi + 3;
+	if (tsi == NULL || tsip == NULL || tsrp == NULL ||
 	    fh_ike_parse_ts(tsip->body, tsip->len, tsi) != FH_IKE_OK ||
 	    fh_ike_parse_ts(tsrp->body, tsrp->len, tsr) != FH_IKE_OK) {
 		respond_notify(ike, sa, in->hdr.msg_id, N_INVALID_SYNTAX, NULL, 0);
@@ -613,7 +748,7 @@ static void child_request(struct fh_ike *ike, struct ike_sa *sa, const struct fh
 		respond_notify(ike, sa, in->hdr.msg_id, N_NO_PROPOSAL_CHOSEN, NULL, 0);
 		goto out;
 	}
-	if (!ike_ts_pick(ike, sa, tsi, tsr, &l, &r)) {
+	if (!ike_ts_pick(ike, sa, tsi, tsr, l, r)) {
 		ike->ctr[FH_IKE_CTR_TS_UNACCEPTABLE]++;
 		respond_notify(ike, sa, in->hdr.msg_id, N_TS_UNACCEPTABLE, NULL, 0);
 		goto out;
@@ -642,7 +777,7 @@ static void child_request(struct fh_ike *ike, struct ike_sa *sa, const struct fh
 	transport = ike_has_notify(in, N_USE_TRANSPORT_MODE) && (old != NULL ? old->transport : false);
 	spi_in = ike_new_spi(ike);
 	c = ike_child_install(ike, sa, &alg, spi_in, peer_spi, transport, false, np->body, np->len, nr, sizeof(nr),
-			      alg.dh ? gir : NULL, alg.dh ? (size_t)gl : 0, &l, &r, old != NULL);
+			      alg.dh ? gir : NULL, alg.dh ? (size_t)gl : 0, &l->ts[0], &r->ts[0], old != NULL);
 	OPENSSL_cleanse(gir, sizeof(gir));
 	if (c == NULL) {
 		respond_notify(ike, sa, in->hdr.msg_id, N_NO_ADDITIONAL_SAS, NULL, 0);
@@ -662,12 +797,11 @@ static void child_request(struct fh_ike *ike, struct ike_sa *sa, const struct fh
 	fh_ike_add(&b, FH_IKE_PL_NONCE, nr, sizeof(nr));
 	if (alg.dh != 0)
 		fh_ike_add_ke(&b, alg.dh, pub, (size_t)pl);
-	ike_add_ts(&b, FH_IKE_PL_TSI, &r);
-	ike_add_ts(&b, FH_IKE_PL_TSR, &l);
+	ike_add_tsl(&b, FH_IKE_PL_TSI, r);
+	ike_add_tsl(&b, FH_IKE_PL_TSR, l);
 	ike_respond(ike, sa, FH_IKE_CREATE_CHILD_SA, in->hdr.msg_id, &b);
 out:
 	free(tsi);
-	free(tsr);
 }
 
 void ike_create_child_request(struct fh_ike *ike, struct ike_sa *sa, const struct fh_ike_msg *in)

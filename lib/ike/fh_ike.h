@@ -64,6 +64,44 @@ struct fh_ike_child_sa {
 	uint32_t enc_len, auth_len; /* enc includes GCM's 4-byte salt */
 };
 
+/* Mode-config (RFC 7296 3.15) as the engine hands it over, decoded; host order. */
+#define FH_IKE_NETS_MAX 16
+struct fh_ike_net {
+	uint32_t addr, mask;
+};
+
+struct fh_ike_modecfg {
+	bool want_addr;          /* a request asks for an address (INTERNAL_IP4_ADDRESS) */
+	uint32_t addr, netmask;  /* a reply's address and mask; 0 none */
+	uint32_t dns[2], nbns[2];
+	uint8_t n_dns, n_nbns;
+	uint8_t n_net;           /* INTERNAL_IP4_SUBNET: a reply's pushed networks, a request's own */
+	struct fh_ike_net net[FH_IKE_NETS_MAX];
+};
+
+/*
+ * A peer's session as IKE_AUTH left it, beyond keys: the tunnel its child SAs go into and what
+ * mode-config gave. A responder whose peer has no configured tunnel but whose profile names a
+ * virtual-template asks the caller for a Virtual-Access (s->tunnel == 0 on the way in).
+ */
+struct fh_ike_session {
+	uint32_t ike_id;             /* the IKE SA's tunnel-id; stays across IKE SA rekeys */
+	bool initiator;
+	uint32_t tunnel;             /* in: the configured tunnel, 0 none; out: the one to bind to */
+	int profile;                 /* IKE profile, index in the running config */
+	int vtemplate;               /* interface index of the profile's virtual-template, -1 none */
+	int authz;                   /* authorization policy index (aaa authorization ... policy), -1 */
+	bool gre;                    /* the peer's selectors are GRE between the endpoints */
+	uint32_t gre_peer;           /* the peer's GRE endpoint (its selector; behind a NAT its own) */
+	struct fh_ike_addr local, remote;
+	const char *remote_id;       /* as show prints it: "10.0.0.1", "fqdn spoke1.example" */
+	bool has_cfg;                /* the peer sent a CP: a CFG_REQUEST to us, or a CFG_REPLY */
+	struct fh_ike_modecfg cfg;   /* the peer's CP */
+	struct fh_ike_modecfg reply; /* responder, out: our CFG_REPLY (sent when has_cfg) */
+	uint16_t notify;             /* responder, out, when refused: INTERNAL_ADDRESS_FAILURE (36),
+				      * TS_UNACCEPTABLE (38), TEMPORARY_FAILURE (43) */
+};
+
 struct fh_ike_child_counts {
 	uint64_t in_pkts, out_pkts, in_bytes, out_bytes;
 };
@@ -90,6 +128,16 @@ struct fh_ike_ops {
 	/* The address a tunnel's packets leave from (its tunnel-source), 0 if it has none now. A
 	 * tunnel waiting for a source is asked again every IKE_SOURCE_POLL_MS (1 s). */
 	uint32_t (*tunnel_source)(void *ctx, uint32_t tunnel);
+	/* IKE_AUTH succeeded and the session needs the caller: a responder with no configured tunnel
+	 * for the peer (Virtual-Access from s->vtemplate: its handle into s->tunnel), or either role
+	 * with mode-config (the responder fills s->reply: pool address, pushed networks). Called
+	 * before the first child SA is installed. 0, or -1 to refuse the child SAs with s->notify
+	 * (the IKE SA stays, RFC 7296 1.2, and its initiator deletes it). Every 0 is matched by one
+	 * session_down. */
+	int (*session_up)(void *ctx, struct fh_ike_session *s);
+	/* The IKE SA of a session is gone (deleted, dead, expired, replaced, cleared); its child SAs
+	 * were removed before. Not called for an IKE SA rekey: the session moves to the new SA. */
+	void (*session_down)(void *ctx, uint32_t ike_id, uint32_t tunnel);
 };
 
 /* What happened to IKE messages and SAs; per engine, read by show commands. */
@@ -123,6 +171,9 @@ enum fh_ike_ctr {
 	FH_IKE_CTR_FRAG_RX,          /* IKEv2 fragments received and verified */
 	FH_IKE_CTR_SA_LIMIT,         /* new IKE SA refused: fh_ike_limits.sa_max reached */
 	FH_IKE_CTR_CHILD_LIMIT,      /* child SA refused (NO_ADDITIONAL_SAS): IKE SA has the most it may */
+	FH_IKE_CTR_SESSION_REFUSED,  /* session_up said no (pool empty, no Virtual-Access): children refused */
+	FH_IKE_CTR_REPLACED,         /* IKE SAs replaced by a new IKE_AUTH of the same identity */
+	FH_IKE_CTR_CP_MALFORMED,     /* a CP payload that did not parse (ignored) */
 	FH_IKE_CTR_MAX,
 };
 
@@ -180,6 +231,8 @@ struct fh_ike_sa_info {
 	bool nat_local, nat_remote;
 	char local_id[FH_NAME_MAX + 8], remote_id[FH_NAME_MAX + 8];
 	uint32_t tunnel;             /* tunnel handle, 0 none */
+	bool vaccess;                /* the tunnel is a Virtual-Access made for this SA */
+	uint32_t cfg_addr;           /* the address mode-config gave (either role), 0 none */
 	char tunnel_name[FH_NAME_MAX]; /* its interface's name in the running config, "" none */
 	int profile;                 /* index of the IKE profile in the running config, -1 none */
 	uint32_t n_child;

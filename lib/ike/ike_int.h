@@ -42,6 +42,8 @@ enum {
 	N_AUTHENTICATION_FAILED = 24,
 	N_SINGLE_PAIR_REQUIRED = 34,
 	N_NO_ADDITIONAL_SAS = 35,
+	N_INTERNAL_ADDRESS_FAILURE = 36,
+	N_FAILED_CP_REQUIRED = 37,
 	N_TS_UNACCEPTABLE = 38,
 	N_TEMPORARY_FAILURE = 43,
 	N_CHILD_SA_NOT_FOUND = 44,
@@ -164,6 +166,7 @@ enum {
 	IX_ID,                  /* tunnel-id */
 	IX_TUN,                 /* tunnel handle, when it has one */
 	IX_PEER,                /* peer address */
+	IX_RID,                 /* the peer's identity (hash of remote_id), once authenticated */
 	IX_MAX,
 };
 
@@ -199,6 +202,16 @@ struct ike_sa {
 	struct ike_frags rxf;
 	bool initial_contact;   /* the peer said it has no other SA with us */
 	char remote_id[FH_NAME_MAX + 8], local_id[FH_NAME_MAX + 8];
+	bool authed;            /* remote_id is the authenticated identity (indexed by IX_RID) */
+
+	/* the session IKE_AUTH set up through ops->session_up: owed one session_down */
+	bool sess;
+	bool va;                /* its tunnel is a Virtual-Access made for it */
+	bool va_gre;            /* ... carrying GRE (else IPv4 directly, sVTI) */
+	uint32_t va_peer;       /* the peer's GRE endpoint */
+	uint32_t cfg_addr;      /* the address mode-config gave, either role; 0 none */
+	uint8_t n_push;         /* responder: networks pushed, which narrow an sVTI peer's TSr */
+	struct fh_ike_net push[FH_IKE_NETS_MAX];
 
 	/* our request window (size 1) */
 	uint32_t tx_id;         /* message ID of our next request */
@@ -319,6 +332,7 @@ struct ike_sa *ike_sa_first(struct fh_ike *ike, int ix, uint64_t k1, uint64_t k2
 struct ike_sa *ike_sa_next_same(struct fh_ike *ike, int ix, const struct ike_sa *sa);
 /* an IKE SPI of ours: random, nonzero, no other SA of ours has it */
 uint64_t ike_new_ike_spi(struct fh_ike *ike);
+uint64_t ike_rid_key(const char *id);
 /* the tunnel of a handle in the running config, NULL if it has none */
 struct ike_tun *ike_tun_of(const struct fh_ike *ike, uint32_t handle);
 /* the running config's interface index of an SA's tunnel, -1 none */
@@ -385,9 +399,31 @@ void ike_child_accepted_payload(struct fh_ike_builder *b, uint8_t num, uint32_t 
 int ike_child_check_accepted(struct fh_ike *ike, struct ike_sa *sa, const struct fh_ike_sa *got,
 			     struct ike_child_alg *alg, uint32_t *peer_spi, bool pfs);
 void ike_ts_ours(struct fh_ike *ike, struct ike_sa *sa, struct fh_ike_ts *l, struct fh_ike_ts *r);
+/* A responder's choice from the initiator's selectors: ours (l) and the peer's (r), narrowed to
+ * what the tunnel allows; false when nothing is left (TS_UNACCEPTABLE). */
 bool ike_ts_pick(struct fh_ike *ike, struct ike_sa *sa, const struct fh_ike_tsl *tsi, const struct fh_ike_tsl *tsr,
-		 struct fh_ike_ts *l, struct fh_ike_ts *r);
+		 struct fh_ike_tsl *l, struct fh_ike_tsl *r);
+/* The selectors to offer when we rekey a child: what it was set up with. */
+void ike_ts_child(struct fh_ike *ike, struct ike_sa *sa, const struct ike_child *c, struct fh_ike_tsl *l,
+		  struct fh_ike_tsl *r);
+/* The initiator's selectors are GRE between two hosts, the responder's side at local: a FlexVPN
+ * spoke's GRE tunnel (its end in *peer). */
+bool ike_ts_is_gre(const struct fh_ike_tsl *tsi, const struct fh_ike_tsl *tsr, uint32_t local, uint32_t *peer);
 void ike_add_ts(struct fh_ike_builder *b, uint8_t type, const struct fh_ike_ts *ts);
+void ike_add_tsl(struct fh_ike_builder *b, uint8_t type, const struct fh_ike_tsl *tsl);
+
+/* modecfg.c: the CP payload (RFC 7296 3.15) */
+#define CFG_REQUEST 1
+#define CFG_REPLY 2
+/* append a CP of this type; -1 when it does not fit */
+int ike_cp_add(struct fh_ike_builder *b, uint8_t type, const struct fh_ike_modecfg *m);
+/* the message's CP of this type decoded: 1, 0 none, -1 malformed (counted) */
+int ike_cp_get(struct fh_ike *ike, const struct fh_ike_msg *m, uint8_t type, struct fh_ike_modecfg *out);
+/* what an initiator asks for on a tunnel (ip address negotiated, route set access-list of its
+ * authorization policy); false when it sends no CP */
+bool ike_cp_request(const struct fh_ike *ike, const struct ike_sa *sa, struct fh_ike_modecfg *req);
+/* the session's end: ops->session_down once, if it is owed */
+void ike_session_end(struct fh_ike *ike, struct ike_sa *sa);
 struct ike_child *ike_child_install(struct fh_ike *ike, struct ike_sa *sa, const struct ike_child_alg *alg,
 				    uint32_t spi_in, uint32_t spi_out, bool transport, bool we_init, const uint8_t *ni, size_t ni_len,
 				    const uint8_t *nr, size_t nr_len, const uint8_t *gir, size_t gir_len,

@@ -56,6 +56,9 @@ static const char *const ctr_names[FH_IKE_CTR_MAX] = {
 	[FH_IKE_CTR_FRAG_RX] = "fragments-received",
 	[FH_IKE_CTR_SA_LIMIT] = "ike-sa-limit-drops",
 	[FH_IKE_CTR_CHILD_LIMIT] = "child-sa-limit-refused",
+	[FH_IKE_CTR_SESSION_REFUSED] = "session-refused",
+	[FH_IKE_CTR_REPLACED] = "sessions-replaced",
+	[FH_IKE_CTR_CP_MALFORMED] = "cp-malformed",
 };
 
 const char *fh_ike_ctr_name(enum fh_ike_ctr c)
@@ -305,6 +308,17 @@ static uint64_t own_spi(const struct ike_sa *sa)
 	return sa->initiator ? sa->spi_i : sa->spi_r;
 }
 
+/* An identity as a key (FNV-1a): the index hashes it again with its secret seed, and users of
+ * IX_RID compare the strings. */
+uint64_t ike_rid_key(const char *id)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (; *id; id++)
+		h = (h ^ (uint8_t)*id) * 0x100000001b3ull;
+	return h;
+}
+
 /* The SA's entries in the hash tables as its fields say now; each a no-op when unchanged. */
 void ike_sa_reindex(struct fh_ike *ike, struct ike_sa *sa)
 {
@@ -318,6 +332,7 @@ void ike_sa_reindex(struct fh_ike *ike, struct ike_sa *sa)
 	ike_ix_set(&ike->ix[IX_ID], &sa->ix[IX_ID], true, sa->id, 0);
 	ike_ix_set(&ike->ix[IX_TUN], &sa->ix[IX_TUN], sa->tunnel != 0, sa->tunnel, 0);
 	ike_ix_set(&ike->ix[IX_PEER], &sa->ix[IX_PEER], sa->remote.ip != 0, sa->remote.ip, 0);
+	ike_ix_set(&ike->ix[IX_RID], &sa->ix[IX_RID], sa->authed, sa->authed ? ike_rid_key(sa->remote_id) : 0, 0);
 	if (est != sa->counted_est) {
 		sa->counted_est = est;
 		if (est)
@@ -479,6 +494,7 @@ void ike_sa_kill(struct fh_ike *ike, struct ike_sa *sa, const char *why)
 		return;
 	for (int i = 0; i < IKE_CHILD_MAX; i++)
 		ike_child_remove(ike, sa, &sa->child[i]);
+	ike_session_end(ike, sa);
 	if (sa->state == ST_INIT_DONE && ike->half_open > 0)
 		ike->half_open--;
 	if (sa->state == ST_ESTABLISHED || sa->state == ST_DELETING)
@@ -1264,7 +1280,7 @@ void fh_ike_set_config(struct fh_ike *ike, const struct fh_config *cfg, uint64_t
 		struct ike_sa *sa = ike->live[i];
 		int ip = -1;
 
-		if (sa->tunnel != 0) {
+		if (sa->tunnel != 0 && !sa->va) {
 			/* the same handle is the same tunnel, wherever the reload put it */
 			const struct ike_tun *ot = ike_tun_of(ike, sa->tunnel), *t = have ? tuns_find(&nt, sa->tunnel) : NULL;
 
@@ -1284,6 +1300,13 @@ void fh_ike_set_config(struct fh_ike *ike, const struct fh_config *cfg, uint64_t
 			sa->ipsec_profile = sa->ipsec_profile >= 0
 						    ? ipsec_profile_by_name(cfg, old->ipsec_profile[sa->ipsec_profile].hdr.name)
 						    : -1;
+			/* a Virtual-Access lives as long as its peer's session, as on IOS: only a profile
+			 * that went (or no longer clones) takes it down */
+			if (sa->va && (sa->profile < 0 || cfg->ike_profile[sa->profile].virtual_template == 0)) {
+				ike_start_delete_ike(ike, sa);
+				ike_sa_kill(ike, sa, "its profile or virtual-template was removed by a reload");
+				continue;
+			}
 		}
 		/* keyring entries are only read during IKE_AUTH; after it, an index would only go stale */
 		sa->keyring = sa->profile >= 0 ? cfg->ike_profile[sa->profile].keyring_idx : -1;
@@ -1415,6 +1438,8 @@ static void sa_info(const struct fh_ike *ike, const struct ike_sa *sa, struct fh
 	snprintf(o->local_id, sizeof(o->local_id), "%s", sa->local_id);
 	snprintf(o->remote_id, sizeof(o->remote_id), "%s", sa->remote_id);
 	o->tunnel = sa->tunnel;
+	o->vaccess = sa->va;
+	o->cfg_addr = sa->cfg_addr;
 	if (ti >= 0)
 		snprintf(o->tunnel_name, sizeof(o->tunnel_name), "%s", ike->cfg->iface[ti].hdr.name);
 	o->profile = sa->profile;
