@@ -17,6 +17,7 @@
 #include "fh_iface.h"
 #include "fh_ike.h"
 #include "fh_neigh.h"
+#include "fh_pool.h"
 #include "fh_sadb.h"
 #include "fh_log.h"
 
@@ -55,7 +56,30 @@ enum fh_ctl_ctr {
 	FH_CC_NEIGH_FULL,         /* neighbours not learned: limits.neighbours reached */
 	FH_CC_SA_LIMIT,           /* SA pairs refused: limits.sa-pairs reached */
 	FH_CC_ROUTE_LIMIT,        /* routes refused: limits.routes / next-hops / lpm-tbl8-groups */
+	FH_CC_POOL_EXHAUSTED,     /* mode-config address refused: pool empty (INTERNAL_ADDRESS_FAILURE) */
+	FH_CC_VACCESS_CREATED,    /* Virtual-Access interfaces cloned */
+	FH_CC_VACCESS_FAILED,     /* ... refused (limits.interfaces, template gone) */
 	FH_CC_MAX,
+};
+
+/* A peer's session on a tunnel (session.c), by interface slot: a hub's Virtual-Access or a
+ * configured tunnel that did mode-config. */
+struct fh_session {
+	bool used;
+	bool vaccess;              /* the interface was cloned for it and goes with it */
+	bool initiator;
+	bool gre;                  /* Virtual-Access: GRE inside ESP, else IPv4 directly */
+	uint32_t ike_id;
+	uint32_t gre_peer;         /* the peer's GRE endpoint */
+	struct fh_ike_addr local, remote;
+	uint32_t addr;             /* mode-config address given (hub) or taken (spoke), 0 none */
+	char pool[FH_NAME_MAX];    /* the pool addr came from ("" none) */
+	uint8_t n_net;             /* hub: the networks the peer announced; spoke: pushed ones */
+	struct fh_ike_net net[FH_IKE_NETS_MAX];
+	uint8_t n_allow;           /* inner sources the peer may use (hub) */
+	struct fh_dp_prefix allow[FH_DP_TUN_ALLOW_MAX];
+	char remote_id[FH_NAME_MAX + 8];
+	time_t since;
 };
 
 /* Sizes of the run-time tables (the config's limits block). */
@@ -90,6 +114,11 @@ struct fh_app {
 	uint64_t icmp_err_window; /* timer cycles when the current second began */
 	uint32_t icmp_err_sent;
 	struct fh_ike *ike;
+	struct fh_session *sess;   /* by interface slot (limits.interfaces) */
+	struct fh_pool_table *pools;
+	struct fh_pool_range *excl; /* addresses interfaces and static routes own: out of every pool */
+	uint32_t n_excl;
+	struct fh_ratelimit pool_rl;
 	int eal_argc;
 	char **eal_argv;      /* the strings given to EAL, ours to free */
 	char **eal_argv_list; /* the array EAL was given (it permutes it) */
@@ -115,6 +144,7 @@ int fh_tables_start(struct fh_app *app);
 int fh_tables_reload(struct fh_app *app);
 void fh_tables_gone(void *app, int slot); /* fh_iface_table_sync's callback */
 void fh_tunnel_refresh(struct fh_app *app, int slot);
+void fh_tables_addrs(struct fh_app *app); /* our addresses, after one changed at run time */
 uint32_t fh_tunnel_source(const struct fh_app *app, const struct fh_cfg_iface *c);
 void fh_limits_from_config(const struct fh_config *cfg, struct fh_app_limits *l);
 
@@ -139,6 +169,16 @@ int fh_ike_glue_start(struct fh_app *app);
 void fh_ike_glue_stop(struct fh_app *app);
 void fh_ike_glue_reload(struct fh_app *app);
 void fh_ike_punt(struct fh_app *app, struct rte_mbuf *m);
+
+/* session.c: Virtual-Access per peer, mode-config pools and routes (the engine's session ops) */
+int fh_sessions_start(struct fh_app *app);
+void fh_sessions_reload_begin(struct fh_app *app); /* before app->cfg changes */
+void fh_sessions_reload(struct fh_app *app);       /* after */
+void fh_sessions_stop(struct fh_app *app);
+void fh_sessions_free(struct fh_app *app);
+int fh_session_up(void *ctx, struct fh_ike_session *s);
+void fh_session_down(void *ctx, uint32_t ike_id, uint32_t tunnel);
+const struct fh_session *fh_session_of(const struct fh_app *app, int slot);
 
 /* bench.c: SA table install rate and churn, for benchmarks */
 int fh_bench_cmd(FILE *out, bool json, int argc, char **argv, void *ctx);

@@ -205,6 +205,7 @@ static const struct fh_ike_ops ike_ops = {
 	.send = ike_send, .child_up = child_up, .child_down = child_down, .child_counts = child_counts,
 	.child_peer = child_peer,
 	.tunnel_source = tunnel_src, .tunnel_handle = tunnel_handle,
+	.session_up = fh_session_up, .session_down = fh_session_down,
 };
 
 int fh_ike_glue_start(struct fh_app *app)

@@ -114,6 +114,8 @@ static int start(struct fh_app *app, int extra_argc, char **extra_argv)
 	}
 	if (fh_tables_start(app) < 0)
 		fh_log(FH_LOG_ERR, "init", "some static SAs could not be installed (see above)");
+	if (fh_sessions_start(app) < 0)
+		fh_log(FH_LOG_ERR, "init", "address pools: see above");
 	if (fh_ctl_open(&app->ctl, app->ctl_path) < 0) {
 		fh_log(FH_LOG_ERR, "init", "control socket %s: %s", app->ctl_path, strerror(errno));
 		return -1;
@@ -155,6 +157,7 @@ static void stop(struct fh_app *app)
 	/* the workers are gone: every deferred free runs now (retired pairs among them) */
 	if (app->dp.punt != NULL)
 		fh_dp_fini(&app->dp);
+	fh_sessions_free(app);
 	fh_sa_glue_free(app);
 	fh_bench_free();
 	fh_nwait_free(app->nwait, nwait_drop, NULL);

@@ -64,27 +64,44 @@ static uint16_t tunnel_mtu(const struct fh_sa *sa, bool gre, bool key, uint32_t 
 	return (uint16_t)inner;
 }
 
-/* A new version of a tunnel's data-plane entry: its current config, source and outbound pair. */
+/* A new version of a tunnel's data-plane entry: its current config, source and outbound pair. A
+ * Virtual-Access takes its settings from its template and its endpoints from its session. */
 void fh_tunnel_refresh(struct fh_app *app, int slot)
 {
 	struct fh_iface *f = &app->ifs.v[slot];
-	const struct fh_cfg_iface *c;
+	const struct fh_session *ss = fh_session_of(app, slot);
+	const struct fh_cfg_iface *c = NULL;
 	const struct fh_sadb_pair *p;
 	const struct fh_dp_tunnel *cur;
 	struct fh_dp_tunnel t;
+	bool gre;
 
 	memset(&t, 0, sizeof(t)); /* padding too: versions are compared whole */
-	if (!f->used || f->kind != FH_IF_TUNNEL || f->cfg_idx < 0) {
+	if (f->used && f->kind == FH_IF_TUNNEL && f->cfg_idx >= 0)
+		c = &app->cfg->iface[f->cfg_idx];
+	else if (f->used && f->kind == FH_IF_VACCESS && ss != NULL && f->template_idx >= 0 &&
+		 app->ifs.v[f->template_idx].cfg_idx >= 0)
+		c = &app->cfg->iface[app->ifs.v[f->template_idx].cfg_idx];
+	if (c == NULL) {
 		fh_dp_tunnel_set(&app->dp, (uint32_t)slot, NULL);
 		return;
 	}
-	c = &app->cfg->iface[f->cfg_idx];
 	p = fh_sadb_outbound(app->sadb, f->handle);
-	t.mode = c->tunnel_mode;
+	if (f->kind == FH_IF_VACCESS) {
+		gre = ss->gre;
+		t.mode = gre ? FH_TUN_GRE : FH_TUN_IPSEC;
+		t.src = ss->local.ip;
+		t.dst = gre ? ss->gre_peer : ss->remote.ip;
+		t.n_allow = ss->n_allow;
+		memcpy(t.allow, ss->allow, sizeof(t.allow));
+	} else {
+		gre = c->tunnel_mode == FH_TUN_GRE;
+		t.mode = c->tunnel_mode;
+		t.src = fh_tunnel_source(app, c);
+		t.dst = c->tunnel_destination;
+	}
 	t.has_key = c->has_tunnel_key;
 	t.key = c->tunnel_key;
-	t.src = fh_tunnel_source(app, c);
-	t.dst = c->tunnel_destination;
 	t.out = p != NULL ? p->out : NULL;
 	t.up = t.out != NULL && f->admin_up && t.src != 0;
 	if (t.out != NULL) {
@@ -93,7 +110,7 @@ void fh_tunnel_refresh(struct fh_app *app, int slot)
 
 		if (src >= 0 && app->cfg->iface[src].kind == FH_IF_PHYSICAL)
 			path = app->cfg->iface[src].mtu;
-		t.mtu = c->ip_mtu ? (uint16_t)c->ip_mtu : tunnel_mtu(t.out, c->tunnel_mode == FH_TUN_GRE, c->has_tunnel_key, path);
+		t.mtu = c->ip_mtu ? (uint16_t)c->ip_mtu : tunnel_mtu(t.out, gre, c->has_tunnel_key, path);
 	}
 	f->proto_up = t.up;
 	t.slot = (uint32_t)slot;
@@ -149,7 +166,8 @@ static void config_routes(struct fh_app *app)
 		const struct fh_iface *f = &app->ifs.v[i];
 		struct fh_nh nh = {.if_idx = (int32_t)i};
 
-		if (!f->used || !f->has_addr || !f->admin_up)
+		/* a negotiated address is its session's (session.c), with its routes */
+		if (!f->used || !f->has_addr || !f->admin_up || f->method == FH_IFM_NEGOTIATED)
 			continue;
 		route_add(app, f->addr, 32, FH_RT_LOCAL, 0, &(struct fh_nh){.kind = FH_NH_LOCAL, .if_idx = (int32_t)i});
 		if (f->plen == 32)
@@ -198,7 +216,7 @@ static void config_routes(struct fh_app *app)
 	fh_fib_sweep(fib, FH_FIB_OWNER_CONFIG);
 }
 
-static void local_addrs(struct fh_app *app)
+void fh_tables_addrs(struct fh_app *app)
 {
 	struct fh_dp_local l = {0};
 
@@ -281,7 +299,7 @@ static int sync_all(struct fh_app *app)
 	for (uint32_t i = 0; i < app->ifs.n; i++)
 		if (app->ifs.v[i].used && app->ifs.v[i].port >= 0 && app->ifs.v[i].port < FH_DP_PORTS_MAX)
 			app->port_if[app->ifs.v[i].port] = (int)i;
-	local_addrs(app);
+	fh_tables_addrs(app);
 	for (uint32_t i = 0; i < app->ifs.n; i++)
 		if (app->ifs.v[i].used && app->ifs.v[i].kind == FH_IF_TUNNEL)
 			fh_tunnel_refresh(app, (int)i);

@@ -34,6 +34,7 @@ static const char *const ctr_names[FH_CTR_MAX] = {
 	[FH_CTR_DROP_ESP_PAD] = "drop-esp-padding",
 	[FH_CTR_DROP_ESP_OTHER] = "drop-esp-other",
 	[FH_CTR_DROP_INNER] = "drop-inner-invalid",
+	[FH_CTR_DROP_SPOOFED] = "drop-inner-source-not-allowed",
 	[FH_CTR_DROP_GRE] = "drop-gre",
 	[FH_CTR_PUNT_ARP] = "punt-arp",
 	[FH_CTR_PUNT_IKE] = "punt-ike",

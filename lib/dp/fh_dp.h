@@ -66,6 +66,7 @@ enum fh_dp_ctr {
 	FH_CTR_DROP_ESP_PAD,       /* ESP: padding wrong */
 	FH_CTR_DROP_ESP_OTHER,     /* ESP: next header, lifetime, sequence space, crypto */
 	FH_CTR_DROP_INNER,         /* decrypted packet is not what the tunnel carries */
+	FH_CTR_DROP_SPOOFED,       /* decrypted on a Virtual-Access, inner source not the peer's */
 	FH_CTR_DROP_GRE,           /* GRE header wrong (version, key, checksum) */
 	FH_CTR_HANDOFF,            /* ESP handed to the worker owning its SA */
 	FH_CTR_FRAGMENTED,         /* fragments made before encryption (inner packet over the tunnel MTU, no DF) */
@@ -102,8 +103,15 @@ struct fh_dp_counters {
 /* A tunnel as workers see it. Published whole and never changed after (a change is a new copy
  * swapped in, the old one freed after a grace period), so a worker reads one consistent
  * version: endpoints, MTU and the outbound SA that goes with them. */
+/* Inner sources a peer may send from (its mode-config address, the networks it announced). */
+#define FH_DP_TUN_ALLOW_MAX 16
+struct fh_dp_prefix {
+	uint32_t net, mask;  /* host order */
+};
+
 struct fh_dp_tunnel {
 	bool up;             /* has an outbound SA and a source */
+	uint8_t n_allow;     /* 0: any inner source (configured tunnels: their routes decide) */
 	uint8_t mode;        /* enum fh_tunnel_mode: GRE inside ESP, or IPv4 directly */
 	bool has_key;
 	uint16_t mtu;        /* largest inner packet */
@@ -111,7 +119,20 @@ struct fh_dp_tunnel {
 	uint32_t src, dst;   /* endpoints, host order */
 	uint32_t slot;       /* its interface slot */
 	struct fh_sa *out;
+	struct fh_dp_prefix allow[FH_DP_TUN_ALLOW_MAX];
 };
+
+/* A spoke may not send from another's address: the inner source must be one the session gave or
+ * the peer announced. A few prefixes, scanned: a spoke announces one LAN or two. */
+static inline bool fh_dp_tunnel_allows(const struct fh_dp_tunnel *t, uint32_t src)
+{
+	if (t->n_allow == 0)
+		return true;
+	for (uint8_t i = 0; i < t->n_allow; i++)
+		if ((src & t->allow[i].mask) == t->allow[i].net)
+			return true;
+	return false;
+}
 
 /* The worker owning an inbound SA: one writer per replay window, no atomics on it (the packets
  * of an SA that arrive elsewhere are handed over). Spread by SPI. */

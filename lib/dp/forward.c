@@ -286,6 +286,25 @@ void fh_stage_forward(struct fh_stage *st, struct rte_mbuf *m)
 	}
 }
 
+/* The passenger, out of its tunnel: a Virtual-Access's peer may only send from its own addresses. */
+static inline void inner_out(struct fh_stage *st, struct rte_mbuf *m, const struct fh_dp_tunnel *tun)
+{
+	uint32_t src;
+
+	if (tun->n_allow != 0) {
+		if (rte_pktmbuf_data_len(m) < 20) {
+			drop(st, m, FH_CTR_DROP_INNER);
+			return;
+		}
+		memcpy(&src, rte_pktmbuf_mtod_offset(m, const uint8_t *, 12), 4);
+		if (!fh_dp_tunnel_allows(tun, rte_be_to_cpu_32(src))) {
+			drop(st, m, FH_CTR_DROP_SPOOFED);
+			return;
+		}
+	}
+	fh_stage_forward(st, m);
+}
+
 /* What ESP carried into a tunnel: the GRE delivery packet or the passenger itself. */
 static void esp_in_done(struct fh_stage *st, struct rte_mbuf *m, uint32_t ti)
 {
@@ -301,7 +320,7 @@ static void esp_in_done(struct fh_stage *st, struct rte_mbuf *m, uint32_t ti)
 		return;
 	}
 	if (tun->mode != FH_TUN_GRE) {
-		fh_stage_forward(st, m);
+		inner_out(st, m, tun);
 		return;
 	}
 	if (!ip_valid(m) || ip[9] != IPPROTO_GRE) {
@@ -333,7 +352,7 @@ static void esp_in_done(struct fh_stage *st, struct rte_mbuf *m, uint32_t ti)
 		drop(st, m, FH_CTR_DROP_INNER);
 		return;
 	}
-	fh_stage_forward(st, m);
+	inner_out(st, m, tun);
 }
 
 static enum fh_dp_ctr esp_drop_reason(uint8_t why)
