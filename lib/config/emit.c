@@ -138,6 +138,15 @@ static void put_scalar(const struct emitter *E, const struct fh_key *k, const vo
 		put_string(E, buf);
 		return;
 	}
+	case FH_K_RANGE: {
+		const struct fh_cfg_pool_range *r = field;
+
+		fh_ip4_str(r->first, a, sizeof(a));
+		fh_ip4_str(r->last, w, sizeof(w));
+		snprintf(buf, sizeof(buf), "%s %s", a, w);
+		put_string(E, buf);
+		return;
+	}
 	case FH_K_ACE: {
 		const struct fh_ace *e = field;
 
@@ -313,6 +322,7 @@ static const char *doc_type(const struct fh_key *k)
 	case FH_K_IFADDR: return "prefix or negotiated";
 	case FH_K_ACE: return "access-list entry";
 	case FH_K_HEX: return "hex";
+	case FH_K_RANGE: return "address range";
 	case FH_K_OBJ: return "block";
 	case FH_K_MAP: return "named blocks";
 	case FH_K_LIST: return "list";

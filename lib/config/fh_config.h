@@ -232,11 +232,30 @@ struct fh_cfg_aaa_list {
 	uint8_t method;
 };
 
-/* ip local pool */
+/* Ranges of one ip local pool ("ip local pool NAME FIRST LAST" repeated); as lib/pool's
+ * FH_POOL_RANGES_MAX. */
+#define FH_CFG_POOL_RANGES_MAX 64
+
+/* One range of a pool, host order. */
+struct fh_cfg_pool_range {
+	uint32_t first;
+	uint32_t last;
+};
+
+/*
+ * ip local pool. In the file either first/last (one range) or ranges (several, "FIRST LAST"
+ * each). After loading, range[0..n_range) holds every range whichever form was written, and the
+ * form the emitter prints follows the count: first/last for one range (has_first/has_last set),
+ * ranges for several (has_ranges set), so the normalized output is a fixed point.
+ */
 struct fh_cfg_pool {
 	struct fh_named hdr;
 	uint32_t first;
 	uint32_t last;
+	bool has_first, has_last;
+	struct fh_cfg_pool_range range[FH_CFG_POOL_RANGES_MAX];
+	uint32_t n_range;
+	bool has_ranges;
 };
 
 /* One "permit|deny <net> <wildcard>" line of a standard access list. */
@@ -394,6 +413,7 @@ struct fh_cfg_limits {
 	uint32_t neighbour_queue; /* packets held per unresolved neighbour */
 	uint32_t ike_sas;         /* IKE SAs, established and half-open */
 	uint32_t lpm_tbl8_groups; /* rte_lpm tbl8 groups */
+	uint32_t pool_addresses;  /* addresses of all ip local pools together */
 	struct fh_pos pos;        /* where "limits:" was written; line 0 = not given (all defaults) */
 };
 

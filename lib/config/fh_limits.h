@@ -44,6 +44,13 @@
 #define FH_COST_NEIGH_QUEUE_PKT 8
 /* IKE SA: keys, nonces, the last message of each direction for retransmission (heap, not EAL). */
 #define FH_COST_IKE_SA 6144
+/*
+ * Pool address (lib/pool): its slot (free-list and identity-chain links, identity pointer and
+ * length, exclusion count, state: 32 B), its share of the identity hash's buckets (4..8 B), and
+ * the identity copy of its holder (malloc: about 16 B of overhead plus a 30-40 B FQDN). Heap, not
+ * EAL memory.
+ */
+#define FH_COST_POOL_ADDR 96
 /* rte_lpm's tbl24: 2^24 entries of 4 B, whatever the route count: 64 MiB, fixed. */
 #define FH_COST_LPM_TBL24 67108864
 /* One rte_lpm tbl8 group: 256 entries of 4 B, one per /24 that holds longer prefixes. */

@@ -69,6 +69,7 @@ static const char *type_word(enum fh_ktype t)
 	case FH_K_IFADDR: return "an address or 'negotiated'";
 	case FH_K_ACE: return "an access-list entry";
 	case FH_K_HEX: return "hex digits";
+	case FH_K_RANGE: return "an address range 'FIRST LAST'";
 	case FH_K_OBJ: return "a mapping";
 	case FH_K_MAP: return "a mapping of names";
 	case FH_K_LIST: return "a list";
@@ -121,6 +122,8 @@ static int parse_scalar(const struct fh_key *k, void *field, const char *s, char
 		return fh_parse_ace(s, field, err, elen);
 	case FH_K_HEX:
 		return fh_parse_hex(s, field, k->size, err, elen);
+	case FH_K_RANGE:
+		return fh_parse_range(s, field, err, elen);
 	default:
 		snprintf(err, elen, "internal: key '%s' is not a scalar", k->name);
 		return -1;

@@ -239,6 +239,24 @@ int fh_parse_ipv4(const char *s, uint32_t *out, char *err, size_t elen)
 	return 0;
 }
 
+/* "FIRST LAST" as IOS writes "ip local pool NAME FIRST LAST": two addresses, blanks between. */
+int fh_parse_range(const char *s, struct fh_cfg_pool_range *out, char *err, size_t elen)
+{
+	const char *sp = strchr(s, ' ');
+	const char *b = sp;
+
+	if (sp == NULL || ipv4_prefix_of(s, (size_t)(sp - s), &out->first) < 0)
+		goto bad;
+	while (*b == ' ')
+		b++;
+	if (ipv4_prefix_of(b, strlen(b), &out->last) < 0)
+		goto bad;
+	return 0;
+bad:
+	snprintf(err, elen, "expected 'FIRST LAST' (two IPv4 addresses), got '%s'", s);
+	return -1;
+}
+
 uint32_t fh_prefix_mask(uint8_t len)
 {
 	return len == 0 ? 0 : ~0u << (32 - len);

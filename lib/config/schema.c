@@ -287,11 +287,18 @@ static const struct fh_key k_aaa_list[] = {
 	{0},
 };
 
+static const struct fh_key el_range[] = {{.name = "range", .type = FH_K_RANGE}};
+
 static const struct fh_key k_pool[] = {
-	{.name = "first", .type = FH_K_IPV4, .off = OFF(fh_cfg_pool, first), .flags = FH_F_REQUIRED,
-	 .doc = "First address handed out."},
-	{.name = "last", .type = FH_K_IPV4, .off = OFF(fh_cfg_pool, last), .flags = FH_F_REQUIRED,
-	 .doc = "Last address handed out."},
+	{.name = "first", .type = FH_K_IPV4, .off = OFF(fh_cfg_pool, first), .has_off = HAS(fh_cfg_pool, has_first),
+	 .doc = "A pool of one range: its first address (with `last`)."},
+	{.name = "last", .type = FH_K_IPV4, .off = OFF(fh_cfg_pool, last), .has_off = HAS(fh_cfg_pool, has_last),
+	 .doc = "A pool of one range: its last address (with `first`)."},
+	{.name = "ranges", .type = FH_K_LIST, .off = OFF(fh_cfg_pool, range), .size = sizeof(struct fh_cfg_pool_range),
+	 .cnt_off = OFF(fh_cfg_pool, n_range), .has_off = HAS(fh_cfg_pool, has_ranges), .max = FH_CFG_POOL_RANGES_MAX,
+	 .sub = el_range, .flags = FH_F_SHORTHAND,
+	 .doc = "Several ranges, \"FIRST LAST\" each, as the repeated IOS line; instead of first/last. A bare list "
+		"(or string) is the ranges: `FlexPool: [\"10.1.1.2 10.1.1.254\", \"10.2.0.1 10.2.0.100\"]`."},
 	{0},
 };
 
@@ -438,6 +445,8 @@ static const struct fh_key k_limits[] = {
 	LIM("lpm-tbl8-groups", lpm_tbl8_groups, 256, 65536, "8192",
 	    "rte_lpm tbl8 groups, one per /24 that holds longer prefixes; " STR(FH_COST_LPM_TBL8)
 	    " B each, on top of the fixed 64 MiB tbl24."),
+	LIM("pool-addresses", pool_addresses, 16, 4194304, "131072",
+	    "Addresses of all ip local pools together; " STR(FH_COST_POOL_ADDR) " B of heap each (not EAL memory)."),
 	{0},
 };
 
@@ -498,7 +507,9 @@ static const struct fh_key k_aaa[] = {
 
 static const struct fh_key k_ip[] = {
 	{.name = "local-pools", .type = FH_K_MAP, .off = OFF(fh_config, pool), .size = sizeof(struct fh_cfg_pool),
-	 .cnt_off = OFF(fh_config, n_pool), .sub = k_pool, .doc = "\"ip local pool NAME FIRST LAST\"."},
+	 .cnt_off = OFF(fh_config, n_pool), .sub = k_pool,
+	 .doc = "\"ip local pool NAME FIRST LAST\" (the line repeated adds ranges). Ranges must not overlap within or "
+		"between pools, nor hold 0.0.0.0, 255.255.255.255, multicast or an interface's address."},
 	{.name = "access-lists", .type = FH_K_MAP, .off = OFF(fh_config, acl), .size = sizeof(struct fh_cfg_acl),
 	 .cnt_off = OFF(fh_config, n_acl), .sub = k_acl, .doc = "\"ip access-list standard NAME\"."},
 	{.name = "routes", .type = FH_K_LIST, .off = OFF(fh_config, route), .size = sizeof(struct fh_cfg_route),

@@ -19,6 +19,7 @@ enum fh_ktype {
 	FH_K_IFADDR, /* struct fh_if_addr: prefix or "negotiated" */
 	FH_K_ACE,    /* struct fh_ace: "permit a.b.c.d w.w.w.w" */
 	FH_K_HEX,    /* char[size] of hex digits (keys) */
+	FH_K_RANGE,  /* struct fh_cfg_pool_range: "FIRST LAST", two IPv4 addresses */
 	FH_K_OBJ,    /* nested struct, keys in sub */
 	FH_K_MAP,    /* name -> struct (first member struct fh_named), calloc'd array + count */
 	FH_K_LIST,   /* sequence: elem describes one item; objects are calloc'd, scalars fixed arrays */
@@ -60,6 +61,7 @@ int fh_parse_bool(const char *s, bool *out, char *err, size_t elen);
 int fh_parse_ipv4(const char *s, uint32_t *out, char *err, size_t elen);
 int fh_parse_prefix(const char *s, struct fh_prefix *out, char *err, size_t elen);
 int fh_parse_ace(const char *s, struct fh_ace *out, char *err, size_t elen);
+int fh_parse_range(const char *s, struct fh_cfg_pool_range *out, char *err, size_t elen);
 int fh_parse_hex(const char *s, char *out, size_t outlen, char *err, size_t elen);
 int fh_parse_enum(const struct fh_enum *e, const char *s, uint8_t *out, char *err, size_t elen);
 const char *fh_enum_name(const struct fh_enum *e, uint8_t v);

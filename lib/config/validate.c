@@ -472,29 +472,151 @@ static void check_aaa(struct vctx *v)
 	}
 }
 
+/* Where a pool's range i was written: the item of `ranges`, or for first/last the pool's name. */
+static struct fh_pos range_pos(const struct vctx *v, const struct fh_cfg_pool *p, uint32_t i)
+{
+	return p->has_ranges ? fh_posmap_get(v->cfg, &p->range[i]) : p->hdr.pos;
+}
+
+/* One range of every pool, for the overlap sweep. */
+struct pool_iv {
+	uint32_t first, last;
+	uint32_t pool, idx;
+};
+
+static int pool_iv_cmp(const void *a, const void *b)
+{
+	const struct pool_iv *x = a, *y = b;
+
+	if (x->first != y->first)
+		return x->first < y->first ? -1 : 1;
+	if (x->pool != y->pool)
+		return x->pool < y->pool ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* 224.0.0.0/4 */
+#define MCAST_FIRST 0xe0000000u
+#define MCAST_LAST 0xefffffffu
+
+/*
+ * Pools: one form per pool (first/last or ranges), every range the right way round and clear of
+ * 0.0.0.0, 255.255.255.255 and multicast, no two ranges overlapping (within a pool or between
+ * pools: one sort and a sweep), no interface address inside, all of them within
+ * limits.pool-addresses. Then the normalized form: range[] holds every range; first/last for
+ * one range, ranges for several (what the emitter prints).
+ */
 static void check_pools(struct vctx *v)
 {
 	struct fh_config *cfg = v->cfg;
+	struct pool_iv *iv = calloc((size_t)cfg->n_pool * FH_CFG_POOL_RANGES_MAX + 1, sizeof(*iv));
+	uint64_t total = 0;
+	uint32_t n_iv = 0;
+	bool over = false;
+	char a[16], b[16], c[16], d[16];
 
+	if (iv == NULL) {
+		NERR(v, &cfg->pool[0].hdr, "out of memory");
+		return;
+	}
 	for (uint32_t i = 0; i < cfg->n_pool; i++) {
 		struct fh_cfg_pool *p = &cfg->pool[i];
 
-		if (p->first > p->last) {
-			VERR(v, &p->last, "ip local pool %s: last address is below the first", p->hdr.name);
+		if (p->has_ranges && (p->has_first || p->has_last)) {
+			VERR(v, p->has_first ? (void *)&p->first : (void *)&p->last,
+			     "ip local pool %s: give first/last or ranges, not both", p->hdr.name);
 			continue;
 		}
-		for (uint32_t j = 0; j < i; j++) {
-			const struct fh_cfg_pool *q = &cfg->pool[j];
-
-			if (q->first <= q->last && p->first <= q->last && q->first <= p->last)
-				NERR(v, &p->hdr, "ip local pool %s: overlaps pool %s", p->hdr.name, q->hdr.name);
+		if (p->has_first != p->has_last) {
+			NERR(v, &p->hdr, "ip local pool %s: needs both first and last", p->hdr.name);
+			continue;
 		}
-		for (uint32_t j = 0; j < cfg->n_iface; j++) {
-			const struct fh_if_addr *a = &cfg->iface[j].ip;
+		if (p->has_first) {
+			if (p->first > p->last) {
+				VERR(v, &p->last, "ip local pool %s: last address is below the first", p->hdr.name);
+				continue;
+			}
+			p->range[0] = (struct fh_cfg_pool_range){p->first, p->last};
+			p->n_range = 1;
+		}
+		if (p->n_range == 0) {
+			NERR(v, &p->hdr, "ip local pool %s: no addresses (give first and last, or ranges)", p->hdr.name);
+			continue;
+		}
+		for (uint32_t k = 0; k < p->n_range; k++) {
+			const struct fh_cfg_pool_range *r = &p->range[k];
+			struct fh_pos pos = range_pos(v, p, k);
+			uint64_t size;
 
-			if (a->present && !a->negotiated && a->pfx.addr >= p->first && a->pfx.addr <= p->last)
-				NERR(v, &p->hdr, "ip local pool %s: holds %s's own address", p->hdr.name,
-				     cfg->iface[j].hdr.name);
+			fh_ip4_str(r->first, a, sizeof(a));
+			fh_ip4_str(r->last, b, sizeof(b));
+			if (r->first > r->last) {
+				fh_cfg_error(v->errs, cfg->file, pos, "ip local pool %s: %s %s: last address is below the first",
+					     p->hdr.name, a, b);
+				continue;
+			}
+			if (r->first == 0 || r->last == UINT32_MAX || (r->first <= MCAST_LAST && r->last >= MCAST_FIRST)) {
+				fh_cfg_error(v->errs, cfg->file, pos, "ip local pool %s: %s %s holds %s", p->hdr.name, a, b,
+					     r->first == 0 ? "0.0.0.0" : r->last == UINT32_MAX ? "255.255.255.255"
+											   : "multicast addresses (224.0.0.0/4)");
+				continue;
+			}
+			size = (uint64_t)r->last - r->first + 1;
+			total += size;
+			if (total > cfg->limits.pool_addresses && !over) {
+				fh_cfg_error(v->errs, cfg->file, pos,
+					     "ip local pool %s: the pools hold %llu addresses or more, more than "
+					     "limits.pool-addresses (%u); raise limits.pool-addresses",
+					     p->hdr.name, (unsigned long long)total, cfg->limits.pool_addresses);
+				over = true;
+			}
+			iv[n_iv++] = (struct pool_iv){r->first, r->last, i, k};
+			for (uint32_t j = 0; j < cfg->n_iface; j++) {
+				const struct fh_if_addr *ia = &cfg->iface[j].ip;
+
+				if (ia->present && !ia->negotiated && ia->pfx.addr >= r->first && ia->pfx.addr <= r->last)
+					fh_cfg_error(v->errs, cfg->file, pos, "ip local pool %s: holds %s's own address",
+						     p->hdr.name, cfg->iface[j].hdr.name);
+			}
+		}
+	}
+	/* overlaps: sorted by first, each range against the one reaching furthest before it; the
+	 * error goes to whichever of the two comes later in the file */
+	qsort(iv, n_iv, sizeof(*iv), pool_iv_cmp);
+	for (uint32_t i = 1, far = 0; i < n_iv; i++) {
+		if (iv[i].first <= iv[far].last) {
+			const struct pool_iv *x = &iv[i], *y = &iv[far];
+			const struct fh_cfg_pool *px, *py;
+
+			if (x->pool < y->pool || (x->pool == y->pool && x->idx < y->idx)) {
+				const struct pool_iv *t = x;
+
+				x = y;
+				y = t;
+			}
+			px = &cfg->pool[x->pool];
+			py = &cfg->pool[y->pool];
+			fh_ip4_str(x->first, a, sizeof(a));
+			fh_ip4_str(x->last, b, sizeof(b));
+			fh_ip4_str(y->first, c, sizeof(c));
+			fh_ip4_str(y->last, d, sizeof(d));
+			fh_cfg_error(v->errs, cfg->file, range_pos(v, px, x->idx), "ip local pool %s: %s %s overlaps %s%s (%s %s)",
+				     px->hdr.name, a, b, x->pool == y->pool ? "another range of " : "pool ",
+				     x->pool == y->pool ? "the pool" : py->hdr.name, c, d);
+		}
+		if (iv[i].last > iv[far].last)
+			far = i;
+	}
+	free(iv);
+	/* the normalized form */
+	for (uint32_t i = 0; i < cfg->n_pool; i++) {
+		struct fh_cfg_pool *p = &cfg->pool[i];
+
+		p->has_first = p->has_last = p->n_range == 1;
+		p->has_ranges = p->n_range > 1;
+		if (p->n_range == 1) {
+			p->first = p->range[0].first;
+			p->last = p->range[0].last;
 		}
 	}
 }

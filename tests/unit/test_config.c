@@ -204,6 +204,10 @@ struct bad {
 
 #define IF_GI1 "interfaces:\n  Gi1: {device: net_null0, ip-address: 192.168.0.10/24}\n"
 
+/* eight one-address ranges, for the range-count bound */
+#define R8 "\"10.8.0.1 10.8.0.1\", \"10.8.0.2 10.8.0.2\", \"10.8.0.3 10.8.0.3\", \"10.8.0.4 10.8.0.4\", " \
+	   "\"10.8.0.5 10.8.0.5\", \"10.8.0.6 10.8.0.6\", \"10.8.0.7 10.8.0.7\", \"10.8.0.8 10.8.0.8\", "
+
 static const struct bad bad[] = {
 	{"YAML syntax", "hostname: [a\n", "YAML syntax error", 2, 1},
 	{"IKEv2 fragmentation MTU too small", "crypto:\n  ikev2:\n    fragmentation-mtu: 100\n",
@@ -369,6 +373,27 @@ static const struct bad bad[] = {
 		"      B: {interface: Tunnel0, spi-in: 0x1001, spi-out: 0x2001, encryption: esp-gcm-128, "
 		"encryption-key-in: 0011223344556677889900112233445566778899, encryption-key-out: 0011223344556677889900112233445566778899}\n",
 	 "static-sa B: the config has 2 static SAs, more than limits.sa-pairs (1); raise limits.sa-pairs", 9, 7},
+	{"pool ranges overlap within a pool", "ip:\n  local-pools:\n    P: [\"10.1.1.2 10.1.1.100\", \"10.1.1.50 10.1.1.60\"]\n",
+	 "10.1.1.50 10.1.1.60 overlaps another range of the pool (10.1.1.2 10.1.1.100)", 3, 32},
+	{"pool range overlaps another pool", "ip:\n  local-pools:\n    A: {first: 10.1.1.2, last: 10.1.1.100}\n"
+	 "    B: [\"10.2.0.1 10.2.0.9\", \"10.1.1.90 10.1.1.95\"]\n", "overlaps pool A (10.1.1.2 10.1.1.100)", 4, 30},
+	{"pool range backwards", "ip:\n  local-pools:\n    P: [\"10.1.1.9 10.1.1.2\"]\n", "last address is below the first", 3, 9},
+	{"pool holds 0.0.0.0", "ip:\n  local-pools:\n    P: [\"0.0.0.0 0.0.0.10\"]\n", "holds 0.0.0.0", 3, 9},
+	{"pool holds the broadcast address", "ip:\n  local-pools:\n    P: {first: 10.0.0.1, last: 255.255.255.255}\n",
+	 "holds 255.255.255.255", 3, 5},
+	{"pool holds multicast", "ip:\n  local-pools:\n    P: [\"10.0.0.1 10.0.0.2\", \"223.255.255.250 224.0.0.5\"]\n",
+	 "223.255.255.250 224.0.0.5 holds multicast addresses", 3, 30},
+	{"pools past limits.pool-addresses",
+	 "limits:\n  pool-addresses: 100\nip:\n  local-pools:\n    A: {first: 10.0.0.1, last: 10.0.0.50}\n"
+	 "    B: {ranges: [\"10.0.1.1 10.0.1.40\", \"10.0.2.1 10.0.2.40\"]}\n",
+	 "the pools hold 130 addresses or more, more than limits.pool-addresses (100)", 6, 40},
+	{"pool with first/last and ranges", "ip:\n  local-pools:\n    P: {first: 10.0.0.1, last: 10.0.0.2, ranges: [\"10.0.1.1 10.0.1.2\"]}\n",
+	 "give first/last or ranges, not both", 3, 16},
+	{"pool with first only", "ip:\n  local-pools:\n    P: {first: 10.0.0.1}\n", "needs both first and last", 3, 5},
+	{"pool without addresses", "ip:\n  local-pools:\n    P: {}\n", "no addresses", 3, 5},
+	{"pool range garbage", "ip:\n  local-pools:\n    P: [\"10.0.0.1\"]\n", "expected 'FIRST LAST'", 3, 9},
+	{"pool of too many ranges", "ip:\n  local-pools:\n    P: [" R8 R8 R8 R8 R8 R8 R8 R8 "\"10.9.9.9 10.9.9.9\"]\n",
+	 "65 items, at most 64", 3, 8},
 	{"identity-local malformed", "crypto:\n  ikev2:\n    profiles:\n      PR: {match-identity-remote: {fqdn: a.b}, authentication-remote: [], identity-local: fqdn}\n",
 	 "identity-local must be", 4, 91},
 };
@@ -658,6 +683,51 @@ static void test_json(void)
 	fh_config_free(c);
 }
 
+/* The three ways to write a pool, their normalized forms, and the fixed point. */
+static void test_pool_forms(void)
+{
+	static const struct {
+		const char *what, *yaml, *emitted;
+		uint32_t n;
+	} forms[] = {
+		{"first/last", "ip:\n  local-pools:\n    P: {first: 10.1.1.2, last: 10.1.1.254}\n",
+		 "    P:\n      first: 10.1.1.2\n      last: 10.1.1.254\n", 1},
+		{"IOS strings", "ip:\n  local-pools:\n    P: [\"10.1.1.2 10.1.1.254\", 10.2.0.1  10.2.0.100]\n",
+		 "    P:\n      ranges:\n        - 10.1.1.2 10.1.1.254\n        - 10.2.0.1 10.2.0.100\n", 2},
+		{"ranges key", "ip:\n  local-pools:\n    P:\n      ranges:\n        - 10.2.0.1 10.2.0.100\n        - 10.1.1.2 10.1.1.254\n",
+		 "    P:\n      ranges:\n        - 10.2.0.1 10.2.0.100\n        - 10.1.1.2 10.1.1.254\n", 2},
+		{"one string", "ip:\n  local-pools:\n    P: 10.1.1.2 10.1.1.254\n",
+		 "    P:\n      first: 10.1.1.2\n      last: 10.1.1.254\n", 1},
+		{"a list of one", "ip:\n  local-pools:\n    P: {ranges: [\"10.1.1.2 10.1.1.254\"]}\n",
+		 "    P:\n      first: 10.1.1.2\n      last: 10.1.1.254\n", 1},
+	};
+
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		struct fh_cfg_errs errs;
+		struct fh_config *c = load_text("pool.yaml", forms[i].yaml, &errs), *again;
+		char *a, *b;
+
+		if (!fh_check(c != NULL && c->n_pool == 1 && c->pool[0].n_range == forms[i].n, "pool %s: loads, %u range(s)",
+			      forms[i].what, forms[i].n)) {
+			fh_config_print_errs(stdout, &errs);
+			fh_config_free(c);
+			continue;
+		}
+		fh_check(c->pool[0].range[0].first == (i == 2 ? 0x0a020001u : 0x0a010102u) &&
+				 c->pool[0].range[forms[i].n - 1].last == (i == 1 ? 0x0a020064u : 0x0a0101feu),
+			 "pool %s: range values", forms[i].what);
+		a = emit(c, FH_EMIT_YAML, 0);
+		again = load_text("again.yaml", a, &errs);
+		b = again ? emit(again, FH_EMIT_YAML, 0) : NULL;
+		fh_check(strstr(a, forms[i].emitted) != NULL && b != NULL && strcmp(a, b) == 0,
+			 "pool %s: normalized form as expected, and a fixed point", forms[i].what);
+		free(a);
+		free(b);
+		fh_config_free(again);
+		fh_config_free(c);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1)
@@ -674,5 +744,6 @@ int main(int argc, char **argv)
 	test_all_errors_listed();
 	test_schema();
 	test_json();
+	test_pool_forms();
 	return fh_test_done();
 }
