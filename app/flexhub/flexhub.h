@@ -185,6 +185,12 @@ int fh_bench_cmd(FILE *out, bool json, int argc, char **argv, void *ctx);
 void fh_bench_tick(struct fh_app *app);
 void fh_bench_free(void);
 
+/* show_hub.c: show ip route, show ip local pool, show crypto session, clear crypto session */
+int fh_show_ip_route(FILE *out, bool json, int argc, char **argv, void *ctx);
+int fh_show_ip_local_pool(FILE *out, bool json, int argc, char **argv, void *ctx);
+int fh_show_crypto_session(FILE *out, struct fh_ctl_cursor *cur, void *ctx);
+int fh_clear_crypto_session(FILE *out, bool json, int argc, char **argv, void *ctx);
+
 /* show.c */
 extern const struct fh_ctl_cmd fh_commands[];
 

@@ -116,14 +116,16 @@ const struct fh_session *fh_session_of(const struct fh_app *app, int slot)
 	return &app->sess[slot];
 }
 
+/* A route into the tunnel, or (src connected) our own negotiated address, which IOS shows as
+ * "C a.b.c.d/32 is directly connected, Tunnel0". */
 static void route(struct fh_app *app, int slot, uint32_t addr, uint32_t mask, uint8_t src)
 {
 	struct fh_nh nh = {.kind = FH_NH_TUNNEL, .tunnel = (uint32_t)slot, .if_idx = slot};
 	uint8_t len = (uint8_t)__builtin_popcount(mask);
 
-	if (src == FH_RT_LOCAL)
+	if (src == FH_RT_CONNECTED)
 		nh = (struct fh_nh){.kind = FH_NH_LOCAL, .if_idx = slot};
-	if (fh_fib_add(app->dp.tables.fib, addr & mask, len, src, src == FH_RT_LOCAL ? 0 : 1, &nh,
+	if (fh_fib_add(app->dp.tables.fib, addr & mask, len, src, src == FH_RT_CONNECTED ? 0 : 1, &nh,
 		       app->ifs.v[slot].handle) == 0)
 		return;
 	app->cc[FH_CC_ROUTE_LIMIT]++;
@@ -291,7 +293,7 @@ static int spoke_up(struct fh_app *app, int slot, struct fh_ike_session *s)
 		fh_iface_set_negotiated(&app->ifs, slot, s->cfg.addr, 32);
 		ss->addr = s->cfg.addr;
 		fh_tables_addrs(app);
-		route(app, slot, s->cfg.addr, 0xffffffffu, FH_RT_LOCAL);
+		route(app, slot, s->cfg.addr, 0xffffffffu, FH_RT_CONNECTED);
 		fh_log(FH_LOG_INFO, "interface", "%s: address %u.%u.%u.%u negotiated from %s", f->name, s->cfg.addr >> 24,
 		       (s->cfg.addr >> 16) & 0xff, (s->cfg.addr >> 8) & 0xff, s->cfg.addr & 0xff, s->remote_id);
 	}

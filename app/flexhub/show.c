@@ -38,6 +38,9 @@ static const char *const cc_names[FH_CC_MAX] = {
 	[FH_CC_NEIGH_FULL] = "neighbour-table-full",
 	[FH_CC_SA_LIMIT] = "sa-pair-limit",
 	[FH_CC_ROUTE_LIMIT] = "route-limit",
+	[FH_CC_POOL_EXHAUSTED] = "pool-exhausted",
+	[FH_CC_VACCESS_CREATED] = "virtual-access-created",
+	[FH_CC_VACCESS_FAILED] = "virtual-access-refused",
 };
 
 static const char *method_name(uint8_t m)
@@ -711,6 +714,11 @@ static int help(FILE *out, bool json, int argc, char **argv, void *ctx);
 
 const struct fh_ctl_cmd fh_commands[] = {
 	{"show ip interface brief", "interfaces, addresses and states", show_ip_int_brief},
+	{"show ip route *", "routes [static|connected|ikev2|nhrp] with IOS codes", fh_show_ip_route},
+	{"show ip local pool *", "address pools [NAME: the addresses in use and their holders]", fh_show_ip_local_pool},
+	{"show crypto session *", "IKEv2 sessions per tunnel and Virtual-Access [detail]", NULL, fh_show_crypto_session},
+	{"clear crypto session *", "delete sessions [remote A.B.C.D]; their Virtual-Access and address go too",
+	 fh_clear_crypto_session},
 	{"show running-config", "the running config as normalized YAML", show_running},
 	{"show counters", "data-plane, control-plane and port counters", show_counters},
 	{"show crypto ipsec sa", "IPsec SAs with counters, SPIs, transforms, MTUs", NULL, show_crypto_ipsec_sa},

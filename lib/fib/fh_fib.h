@@ -75,6 +75,9 @@ struct fh_rib; /* control-lcore side, private */
 
 struct fh_fib {
 	struct rte_lpm *lpm;
+	/* rte_lpm takes depths 1..32: the default route's next-hop id lives here, read when the LPM
+	 * has no match (UINT32_MAX none) */
+	uint32_t default_nh;
 	struct fh_nh *nh;     /* by next-hop id; written before an id is published, never after */
 	struct fh_rib *rib;
 };

@@ -145,6 +145,7 @@ struct fh_fib *fh_fib_new(const struct fh_fib_params *p)
 		goto fail;
 	snprintf(name, sizeof(name), "fh_fib%u", instance++);
 	f->lpm = rte_lpm_create(name, p->socket, &c);
+	f->default_nh = UINT32_MAX;
 	if (f->lpm == NULL)
 		goto fail;
 	r->qsbr = p->qsbr;
@@ -203,6 +204,25 @@ void fh_fib_reclaim(struct fh_fib *f)
 		rte_rcu_qsbr_dq_reclaim(f->rib->dq, f->rib->nh_pending, NULL, NULL, NULL);
 }
 
+/* The LPM's add and delete, with the default route beside it (rte_lpm has no depth 0). A next
+ * hop replaced under a worker is read whole: ids are published with a release store. */
+static int lpm_add(struct fh_fib *f, uint32_t prefix, uint8_t len, uint32_t id)
+{
+	if (len == 0) {
+		__atomic_store_n(&f->default_nh, id, __ATOMIC_RELEASE);
+		return 0;
+	}
+	return rte_lpm_add(f->lpm, prefix, len, id);
+}
+
+static void lpm_del(struct fh_fib *f, uint32_t prefix, uint8_t len)
+{
+	if (len == 0)
+		__atomic_store_n(&f->default_nh, UINT32_MAX, __ATOMIC_RELEASE);
+	else
+		rte_lpm_delete(f->lpm, prefix, len);
+}
+
 /* Install the best path of a route, or remove the route from the LPM when it has none. */
 static int install(struct fh_fib *f, uint32_t rs)
 {
@@ -216,7 +236,7 @@ static int install(struct fh_fib *f, uint32_t rs)
 			best = p;
 	if (best == NIL) {
 		if (rt->best != NIL) {
-			rte_lpm_delete(f->lpm, rt->prefix, rt->len);
+			lpm_del(f, rt->prefix, rt->len);
 			r->lpm_dels++;
 			nh_put(f, rt->nh_id);
 			rt->best = NIL;
@@ -232,7 +252,7 @@ static int install(struct fh_fib *f, uint32_t rs)
 		return -1;
 	}
 	/* an existing rule's next hop is replaced in place: no moment without a route */
-	if (rte_lpm_add(f->lpm, rt->prefix, rt->len, id) < 0) {
+	if (lpm_add(f, rt->prefix, rt->len, id) < 0) {
 		nh_put(f, id);
 		r->full++;
 		errno = ENOSPC;
@@ -378,7 +398,7 @@ static void path_remove(struct fh_fib *f, uint32_t ps)
 
 		rt->best = NIL;
 		if (rt->paths == NIL || install(f, rs) < 0) {
-			rte_lpm_delete(f->lpm, rt->prefix, rt->len);
+			lpm_del(f, rt->prefix, rt->len);
 			r->lpm_dels++;
 			rt->best = NIL;
 		}

@@ -4,143 +4,83 @@
  * the end of a session. The hub side's answer (pool, pushed networks) is the caller's
  * (ops->session_up): the engine owns no addresses.
  */
+#include <stdlib.h>
 #include <string.h>
+
+#include "fh_ike_cp.h"
 
 #include "ike_int.h"
 
-/* Attribute types (RFC 7296 3.15.1). */
-enum {
-	CA_IP4_ADDRESS = 1,
-	CA_IP4_NETMASK = 2,
-	CA_IP4_DNS = 3,
-	CA_IP4_NBNS = 4,
-	CA_IP4_SUBNET = 13,
-};
-
-static uint8_t *attr(uint8_t *p, uint16_t type, const void *v, uint16_t len)
-{
-	ike_put16(p, type & 0x7fff);
-	ike_put16(p + 2, len);
-	if (len)
-		memcpy(p + 4, v, len);
-	return p + 4 + len;
-}
-
-static uint8_t *attr32(uint8_t *p, uint16_t type, uint32_t v)
-{
-	uint8_t b[4];
-
-	ike_put32(b, v);
-	return attr(p, type, b, 4);
-}
-
+/* The engine's view (struct fh_ike_modecfg) to the codec's (fh_ike_cp.h) and back. */
 int ike_cp_add(struct fh_ike_builder *b, uint8_t type, const struct fh_ike_modecfg *m)
 {
-	uint8_t body[4 + 8 * 4 + FH_IKE_NETS_MAX * 12], *p = body + 4;
+	struct fh_ike_cfg *c = malloc(sizeof(*c));
+	struct fh_ike_cfg_subnet own[FH_IKE_NETS_MAX];
+	bool ok;
 
-	memset(body, 0, 4);
-	body[0] = type;
-	if (type == CFG_REQUEST) {
-		if (m->want_addr) {
-			p = attr(p, CA_IP4_ADDRESS, NULL, 0);
-			p = attr(p, CA_IP4_NETMASK, NULL, 0);
-		}
-		p = attr(p, CA_IP4_DNS, NULL, 0);
-		p = attr(p, CA_IP4_NBNS, NULL, 0);
-		/* an IOS spoke asks for the hub's networks with an empty subnet, and names its own */
-		p = attr(p, CA_IP4_SUBNET, NULL, 0);
-	} else {
-		if (m->addr != 0)
-			p = attr32(p, CA_IP4_ADDRESS, m->addr);
-		if (m->netmask != 0)
-			p = attr32(p, CA_IP4_NETMASK, m->netmask);
-		for (uint8_t i = 0; i < m->n_dns && i < 2; i++)
-			p = attr32(p, CA_IP4_DNS, m->dns[i]);
-		for (uint8_t i = 0; i < m->n_nbns && i < 2; i++)
-			p = attr32(p, CA_IP4_NBNS, m->nbns[i]);
-	}
-	for (uint8_t i = 0; i < m->n_net && i < FH_IKE_NETS_MAX; i++) {
-		uint8_t v[8];
-
-		ike_put32(v, m->net[i].addr);
-		ike_put32(v + 4, m->net[i].mask);
-		p = attr(p, CA_IP4_SUBNET, v, 8);
-	}
-	return fh_ike_add(b, FH_IKE_PL_CP, body, (size_t)(p - body)) != NULL ? 0 : -1;
-}
-
-static int cp_parse(const uint8_t *body, size_t len, uint8_t *type, struct fh_ike_modecfg *m)
-{
-	size_t off = 4;
-
-	memset(m, 0, sizeof(*m));
-	if (len < 4)
+	if (c == NULL)
 		return -1;
-	*type = body[0];
-	while (off < len) {
-		uint16_t t, l;
-		const uint8_t *v;
-
-		if (len - off < 4)
-			return -1;
-		t = ike_be16(body + off) & 0x7fff;
-		l = ike_be16(body + off + 2);
-		if (len - off - 4 < l)
-			return -1;
-		v = body + off + 4;
-		off += 4 + (size_t)l;
-		switch (t) {
-		case CA_IP4_ADDRESS:
-			if (l != 0 && l != 4)
-				return -1;
-			if (l == 0)
-				m->want_addr = true;
-			else if (m->addr == 0)
-				m->addr = ike_be32(v);
-			break;
-		case CA_IP4_NETMASK:
-			if (l != 0 && l != 4)
-				return -1;
-			if (l == 4)
-				m->netmask = ike_be32(v);
-			break;
-		case CA_IP4_DNS:
-		case CA_IP4_NBNS:
-			if (l != 0 && l != 4)
-				return -1;
-			if (l == 4 && t == CA_IP4_DNS && m->n_dns < 2)
-				m->dns[m->n_dns++] = ike_be32(v);
-			if (l == 4 && t == CA_IP4_NBNS && m->n_nbns < 2)
-				m->nbns[m->n_nbns++] = ike_be32(v);
-			break;
-		case CA_IP4_SUBNET:
-			if (l != 0 && l != 8)
-				return -1;
-			if (l == 8 && m->n_net < FH_IKE_NETS_MAX) {
-				m->net[m->n_net].addr = ike_be32(v) & ike_be32(v + 4);
-				m->net[m->n_net++].mask = ike_be32(v + 4);
-			}
-			break;
-		default:
-			break; /* IPv6, application version, vendors': not ours to act on */
-		}
+	for (uint8_t i = 0; i < m->n_net && i < FH_IKE_NETS_MAX; i++)
+		own[i] = (struct fh_ike_cfg_subnet){m->net[i].addr & m->net[i].mask, m->net[i].mask};
+	if (type == CFG_REQUEST) {
+		/* an IOS spoke asks for address, mask, DNS, NBNS and the hub's networks, and names its own */
+		fh_ike_cfg_spoke_request(c, own, m->n_net);
+		c->want_ip4_addr = m->want_addr;
+		c->want_netmask = m->want_addr;
+	} else {
+		fh_ike_cfg_init(c, type);
+		c->has_ip4_addr = m->addr != 0;
+		c->ip4_addr = m->addr;
+		c->has_netmask = m->addr != 0 && m->netmask != 0; /* a mask goes with an address */
+		c->netmask = m->netmask;
+		c->n_dns = m->n_dns;
+		memcpy(c->dns, m->dns, sizeof(m->dns));
+		c->n_nbns = m->n_nbns;
+		memcpy(c->nbns, m->nbns, sizeof(m->nbns));
+		c->n_subnets = m->n_net;
+		memcpy(c->subnet, own, m->n_net * sizeof(own[0]));
 	}
-	return 0;
+	ok = fh_ike_add_cp(b, c);
+	free(c);
+	return ok ? 0 : -1;
 }
 
 int ike_cp_get(struct fh_ike *ike, const struct fh_ike_msg *msg, uint8_t type, struct fh_ike_modecfg *out)
 {
 	const struct fh_ike_payload *p = fh_ike_find(msg, FH_IKE_PL_CP);
-	uint8_t got;
+	struct fh_ike_cfg *c;
+	int rc;
 
+	memset(out, 0, sizeof(*out));
 	if (p == NULL)
 		return 0;
-	if (cp_parse(p->body, p->len, &got, out) < 0) {
+	c = malloc(sizeof(*c));
+	if (c == NULL)
+		return 0;
+	rc = fh_ike_parse_cp(p->body, p->len, c);
+	if (rc != FH_IKE_OK) {
+		free(c);
 		ike->ctr[FH_IKE_CTR_CP_MALFORMED]++;
-		ike_err(ike, "malformed CP payload (%u bytes) ignored", p->len);
+		ike_err(ike, "malformed CP payload (%u bytes, error %d) ignored", p->len, rc);
 		return -1;
 	}
-	return got == type ? 1 : 0;
+	out->want_addr = c->want_ip4_addr;
+	out->addr = c->has_ip4_addr ? c->ip4_addr : 0;
+	out->netmask = c->has_netmask ? c->netmask : 0;
+	for (uint8_t i = 0; i < c->n_dns && out->n_dns < 2; i++)
+		out->dns[out->n_dns++] = c->dns[i];
+	for (uint8_t i = 0; i < c->n_nbns && out->n_nbns < 2; i++)
+		out->nbns[out->n_nbns++] = c->nbns[i];
+	for (uint16_t i = 0; i < c->n_subnets; i++) {
+		if (out->n_net == FH_IKE_NETS_MAX) {
+			ike_err(ike, "CP payload with %u subnets: the first %d taken", c->n_subnets, FH_IKE_NETS_MAX);
+			break;
+		}
+		out->net[out->n_net++] = (struct fh_ike_net){c->subnet[i].addr & c->subnet[i].mask, c->subnet[i].mask};
+	}
+	rc = c->type == type ? 1 : 0;
+	free(c);
+	return rc;
 }
 
 /* An authorization policy's access list as networks (permit lines only, as IOS takes them). */
