@@ -129,8 +129,11 @@ static inline const struct fh_nh *fh_fib_lookup(const struct fh_fib *f, uint32_t
 {
 	uint32_t id;
 
-	if (rte_lpm_lookup(f->lpm, dst, &id) != 0)
-		return NULL;
+	if (rte_lpm_lookup(f->lpm, dst, &id) != 0) {
+		id = __atomic_load_n(&f->default_nh, __ATOMIC_ACQUIRE);
+		if (id == UINT32_MAX)
+			return NULL;
+	}
 	return &f->nh[id];
 }
 

@@ -37,7 +37,7 @@ struct fh_rib {
 	struct route *route;
 	struct path *path;
 	uint32_t *nh_ref;
-	struct fh_map by_prefix;    /* prefix << 8 | len -> route slot */
+	struct fh_map by_prefix;    /* route_key(prefix, len) -> route slot */
 	struct fh_map by_nh;        /* next-hop key -> id */
 	struct fh_map owner_head;   /* owner -> its first path slot */
 	struct rte_rcu_qsbr_dq *dq; /* next-hop ids waiting for the grace period */
@@ -51,6 +51,12 @@ struct fh_rib {
 static uint32_t mask(uint8_t len)
 {
 	return len == 0 ? 0 : ~0u << (32 - len);
+}
+
+/* fh_map keeps 0 for "empty": the bit above the length keeps the default route's key apart. */
+static inline uint64_t route_key(uint32_t prefix, uint8_t len)
+{
+	return (uint64_t)prefix << 9 | 1u << 8 | len;
 }
 
 /* An exact key per distinct next hop: what a kind uses, and nothing else, so no two differ. */
@@ -297,7 +303,7 @@ static uint32_t find_route(const struct fh_rib *r, uint32_t prefix, uint8_t len)
 {
 	uint32_t rs;
 
-	return fh_map_get(&r->by_prefix, (uint64_t)prefix << 8 | len, &rs) ? rs : NIL;
+	return fh_map_get(&r->by_prefix, route_key(prefix, len), &rs) ? rs : NIL;
 }
 
 /* The path (src, owner) offered to a route, or NIL. */
@@ -334,7 +340,7 @@ int fh_fib_add(struct fh_fib *f, uint32_t prefix, uint8_t len, uint8_t src, uint
 			return -1;
 		}
 		rs = fh_handle_slot(h);
-		if (fh_map_put(&r->by_prefix, (uint64_t)prefix << 8 | len, rs) < 0) {
+		if (fh_map_put(&r->by_prefix, route_key(prefix, len), rs) < 0) {
 			fh_slots_free(&r->route_slots, h);
 			return -1;
 		}
@@ -358,7 +364,7 @@ int fh_fib_add(struct fh_fib *f, uint32_t prefix, uint8_t len, uint8_t src, uint
 		if (h == FH_HANDLE_NONE) {
 			r->full++;
 			if (new_route) {
-				fh_map_del(&r->by_prefix, (uint64_t)prefix << 8 | len);
+				fh_map_del(&r->by_prefix, route_key(prefix, len));
 				fh_slots_free(&r->route_slots, fh_slots_handle(&r->route_slots, rs));
 			}
 			return -1;
@@ -405,7 +411,7 @@ static void path_remove(struct fh_fib *f, uint32_t ps)
 		nh_put(f, old_id);
 	}
 	if (rt->paths == NIL) {
-		fh_map_del(&r->by_prefix, (uint64_t)rt->prefix << 8 | rt->len);
+		fh_map_del(&r->by_prefix, route_key(rt->prefix, rt->len));
 		fh_slots_free(&r->route_slots, fh_slots_handle(&r->route_slots, rs));
 	}
 }
