@@ -35,6 +35,24 @@ static bool iface_key_applies(uint8_t kind, const char *key)
 	return true;
 }
 
+/*
+ * Length of a character at s that YAML does not take raw in a scalar, 0 for any other: DEL and
+ * the C1 controls (not c-printable: the reader refuses them) and NEL, LS, PS (line breaks, folded
+ * even inside quotes). A double-quoted escape may have put any of them into a loaded string.
+ */
+static size_t yaml_unsafe_char(const unsigned char *s)
+{
+	if (s[0] == 0x7f)
+		return 1;
+	if (s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f)
+		return 2;
+	if (s[0] == 0xe2 && s[1] == 0x80 && (s[2] == 0xa8 || s[2] == 0xa9))
+		return 3;
+	if (s[0] == 0xef && s[1] == 0xbb && s[2] == 0xbf)
+		return 3; /* a byte-order mark: the reader drops it */
+	return 0;
+}
+
 static bool yaml_needs_quotes(const char *s)
 {
 	static const char *const words[] = {"true", "false", "yes", "no", "on", "off", "null", "~", NULL};
@@ -45,7 +63,7 @@ static bool yaml_needs_quotes(const char *s)
 	if (strstr(s, ": ") != NULL || strstr(s, " #") != NULL || s[n - 1] == ':')
 		return true;
 	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == '\\' || s[i] == '"')
+		if ((unsigned char)s[i] < 0x20 || s[i] == '\\' || s[i] == '"' || yaml_unsafe_char((const unsigned char *)s + i))
 			return true;
 	for (int i = 0; words[i] != NULL; i++)
 		if (strcasecmp(s, words[i]) == 0)
@@ -58,8 +76,17 @@ static void put_quoted(FILE *f, const char *s)
 	fputc('"', f);
 	for (; *s != '\0'; s++) {
 		unsigned char c = (unsigned char)*s;
+		size_t u = yaml_unsafe_char((const unsigned char *)s);
 
-		if (c == '"' || c == '\\')
+		if (u == 1) {
+			fputs("\\u007f", f);
+		} else if (u == 2) {
+			fprintf(f, "\\u00%02x", (unsigned char)s[1]);
+			s++;
+		} else if (u == 3) {
+			fputs((unsigned char)s[0] == 0xef ? "\\ufeff" : (unsigned char)s[2] == 0xa8 ? "\\u2028" : "\\u2029", f);
+			s += 2;
+		} else if (c == '"' || c == '\\')
 			fprintf(f, "\\%c", c);
 		else if (c < 0x20)
 			fprintf(f, "\\u%04x", c);
@@ -185,6 +212,10 @@ static char *render_key(const struct emitter *E, const struct fh_key *k, const v
 
 	if (k->has_off != 0 && !*(const bool *)((const char *)base + k->has_off - 1))
 		return NULL;
+	/* an empty list whose key has a default is printed as [] (left out, it would reload as the
+	 * default: "authentication-remote: []" came back as pre-share) */
+	if (k->type == FH_K_LIST && n == 0 && k->dflt != NULL)
+		return strdup("[]");
 	if ((k->type == FH_K_MAP || k->type == FH_K_LIST) && n == 0)
 		return NULL;
 	if (k->type != FH_K_OBJ && k->type != FH_K_MAP && k->type != FH_K_LIST && scalar_empty(k, field))
@@ -282,13 +313,17 @@ static void emit_obj(const struct emitter *E, const struct fh_key *keys, const v
 			fprintf(E->f, "%s\"%s\":", first ? "" : ",", k->name);
 			if (k->type == FH_K_MAP)
 				fprintf(E->f, "{%s}", v);
+			else if (k->type == FH_K_LIST && strcmp(v, "[]") == 0)
+				fputs(v, E->f);
 			else if (k->type == FH_K_LIST)
 				fprintf(E->f, "[%s]", v);
 			else
 				fputs(v, E->f);
 		} else {
 			indent(E->f, depth);
-			if (k->type == FH_K_OBJ || k->type == FH_K_MAP || k->type == FH_K_LIST)
+			if (k->type == FH_K_LIST && strcmp(v, "[]") == 0)
+				fprintf(E->f, "%s: []\n", k->name);
+			else if (k->type == FH_K_OBJ || k->type == FH_K_MAP || k->type == FH_K_LIST)
 				fprintf(E->f, "%s:\n%s", k->name, v);
 			else
 				fprintf(E->f, "%s: %s\n", k->name, v);

@@ -728,6 +728,48 @@ static void test_pool_forms(void)
 	}
 }
 
+/* Normalized output reloads to itself: an empty list whose key has a default, and strings with
+ * characters YAML takes only escaped (both found by fuzz_config). */
+static void test_fixed_point_cases(void)
+{
+	static const char *const y[] = {
+		"interfaces:\n  Loopback0: {description: \"a\\x7f\\u0080\\x85\\u2028 \\u2029        b\\ufeff\"}\n",
+		"hostname: \"x\\u2028 y\"\n",
+	};
+	struct fh_cfg_errs errs;
+	struct fh_config *c = load_example("hub.yaml", &errs);
+	char *a, *b;
+
+	for (size_t i = 0; i < sizeof(y) / sizeof(y[0]); i++) {
+		struct fh_config *p = load_text("s.yaml", y[i], &errs), *q;
+
+		a = p ? emit(p, FH_EMIT_YAML, 0) : NULL;
+		q = a ? load_text("again.yaml", a, &errs) : NULL;
+		b = q ? emit(q, FH_EMIT_YAML, 0) : NULL;
+		fh_check(b != NULL && strcmp(a, b) == 0, "fixed point: escaped string %zu reloads to itself", i);
+		free(a);
+		free(b);
+		fh_config_free(p);
+		fh_config_free(q);
+	}
+	if (c == NULL)
+		return;
+	c->ike_profile[0].n_auth_remote = 0; /* as "authentication-remote: []" loads */
+	a = emit(c, FH_EMIT_YAML, 0);
+	{
+		struct fh_config *q = load_text("again.yaml", a, &errs);
+
+		b = q ? emit(q, FH_EMIT_YAML, 0) : NULL;
+		fh_check(strstr(a, "authentication-remote: []") != NULL && b != NULL && strcmp(a, b) == 0 &&
+				 q->ike_profile[0].n_auth_remote == 0,
+			 "fixed point: an empty list with a default prints as [] and stays empty");
+		fh_config_free(q);
+	}
+	free(a);
+	free(b);
+	fh_config_free(c);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1)
@@ -745,5 +787,6 @@ int main(int argc, char **argv)
 	test_schema();
 	test_json();
 	test_pool_forms();
+	test_fixed_point_cases();
 	return fh_test_done();
 }
