@@ -466,11 +466,9 @@ int fh_control_reload(struct fh_app *app)
 		 * their tunnel), then the tables, one entry at a time. */
 		struct fh_config *old = app->cfg;
 
-		fh_sessions_reload_begin(app);
 		app->cfg = cfg;
 		if (fh_iface_table_sync(&app->ifs, cfg, fh_tables_gone, app) < 0) {
 			app->cfg = old;
-			fh_sessions_reload(app);
 			fh_log(FH_LOG_ERR, "config", "reload of %s refused: more interfaces than limits.interfaces (%u)",
 			       app->cfg_path, app->lim.interfaces);
 			fh_config_free(cfg);

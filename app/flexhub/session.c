@@ -40,20 +40,6 @@ static uint32_t excl_build(const struct fh_config *cfg, struct fh_pool_range **o
 	return n;
 }
 
-static void excl_apply(struct fh_app *app, bool on)
-{
-	for (uint32_t i = 0; i < app->cfg->n_pool; i++) {
-		struct fh_pool *p = fh_pool_table_find(app->pools, app->cfg->pool[i].hdr.name);
-
-		for (uint32_t j = 0; p != NULL && j < app->n_excl; j++) {
-			if (on)
-				fh_pool_exclude(p, app->excl[j].first, app->excl[j].last);
-			else
-				fh_pool_include(p, app->excl[j].first, app->excl[j].last);
-		}
-	}
-}
-
 /* The config's pools, created or given their new ranges (addresses in use stay: lib/pool). */
 static int pools_sync(struct fh_app *app)
 {
@@ -73,9 +59,14 @@ static int pools_sync(struct fh_app *app)
 		}
 	}
 	fh_pool_table_end(app->pools);
+	/* the old config's exclusions off, the new one's on: the table applies them to every pool,
+	 * those created later too */
+	for (uint32_t j = 0; j < app->n_excl; j++)
+		fh_pool_table_include(app->pools, app->excl[j].first, app->excl[j].last);
 	free(app->excl);
 	app->n_excl = excl_build(cfg, &app->excl);
-	excl_apply(app, true);
+	for (uint32_t j = 0; j < app->n_excl; j++)
+		fh_pool_table_exclude(app->pools, app->excl[j].first, app->excl[j].last);
 	return rc;
 }
 
@@ -86,12 +77,6 @@ int fh_sessions_start(struct fh_app *app)
 	if (app->sess == NULL || app->pools == NULL)
 		return -1;
 	return pools_sync(app);
-}
-
-/* Before the config changes: the old exclusions come off (they are the old config's). */
-void fh_sessions_reload_begin(struct fh_app *app)
-{
-	excl_apply(app, false);
 }
 
 void fh_sessions_reload(struct fh_app *app)
