@@ -161,11 +161,12 @@ struct fh_cfg_keyring {
 };
 
 struct fh_cfg_match_identity {
+	bool any;                   /* "match identity remote any" */
 	struct fh_prefix address[FH_LIST_MAX];
 	uint32_t n_address;
-	char fqdn[FH_LIST_MAX][FH_NAME_MAX];
+	char fqdn[FH_LIST_MAX][FH_NAME_MAX];   /* a name, or "domain D": any name ending in .D or D */
 	uint32_t n_fqdn;
-	char email[FH_LIST_MAX][FH_NAME_MAX];
+	char email[FH_LIST_MAX][FH_NAME_MAX];  /* an address, or "domain D": any user@D */
 	uint32_t n_email;
 	char key_id[FH_LIST_MAX][FH_NAME_MAX];
 	uint32_t n_key_id;

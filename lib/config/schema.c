@@ -141,10 +141,14 @@ static const struct fh_key k_keyring[] = {
 };
 
 static const struct fh_key k_match_identity[] = {
+	{.name = "any", .type = FH_K_BOOL, .off = OFF(fh_cfg_match_identity, any), .dflt = "false",
+	 .doc = "Any remote identity (\"match identity remote any\"); the least specific match."},
 	SCALAR_LIST("address", fh_cfg_match_identity, address, el_prefix, NULL,
 		    "Remote IKE identity of type address, within these networks (0.0.0.0 = any)."),
-	SCALAR_LIST("fqdn", fh_cfg_match_identity, fqdn, el_name, NULL, "Remote identity of type FQDN."),
-	SCALAR_LIST("email", fh_cfg_match_identity, email, el_name, NULL, "Remote identity of type RFC822."),
+	SCALAR_LIST("fqdn", fh_cfg_match_identity, fqdn, el_name, NULL,
+		    "Remote identity of type FQDN: a name, or \"domain D\" for any name in D."),
+	SCALAR_LIST("email", fh_cfg_match_identity, email, el_name, NULL,
+		    "Remote identity of type RFC822: an address, or \"domain D\" for any user@D."),
 	SCALAR_LIST("key-id", fh_cfg_match_identity, key_id, el_name, NULL, "Remote identity of type KEY_ID."),
 	{0},
 };

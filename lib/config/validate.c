@@ -292,8 +292,8 @@ static void check_profiles(struct vctx *v)
 		const struct fh_cfg_match_identity *m = &p->match_remote;
 		bool psk = p->auth_local == FH_AUTH_PSK;
 
-		if (m->n_address + m->n_fqdn + m->n_email + m->n_key_id == 0)
-			NERR(v, &p->hdr, "ikev2 profile %s: match-identity-remote needs an address, fqdn, email or key-id",
+		if (!m->any && m->n_address + m->n_fqdn + m->n_email + m->n_key_id == 0)
+			NERR(v, &p->hdr, "ikev2 profile %s: match-identity-remote needs any, an address, fqdn, email or key-id",
 			     p->hdr.name);
 		for (uint32_t k = 0; k < m->n_address; k++)
 			if (!prefix_clean(&m->address[k]))

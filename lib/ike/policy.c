@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ike_int.h"
 
@@ -247,44 +248,88 @@ static bool str_is(const struct fh_ike_id *id, const char *s)
 	return strlen(s) == id->len && memcmp(s, id->data, id->len) == 0;
 }
 
-static bool match_identity(const struct fh_cfg_match_identity *mi, const struct fh_ike_id *id)
+/* "domain D" matches a name in D (fqdn: D itself or *.D; email: *@D), case-insensitively as DNS. */
+static bool in_domain(const struct fh_ike_id *id, const char *dom, char sep)
 {
+	size_t dl = strlen(dom);
+
+	if (id->len < dl || strncasecmp((const char *)id->data + id->len - dl, dom, dl) != 0)
+		return false;
+	return id->len == dl ? sep == '.' : id->data[id->len - dl - 1] == (uint8_t)sep;
+}
+
+/*
+ * How well a profile's "match identity remote" lines fit an identity, 0 for not at all. IOS picks
+ * the most specific match: an exact identity (a name, an address with a /32 mask) over a domain or
+ * a network (longer first), over "any" and address 0.0.0.0.
+ */
+static int match_score(const struct fh_cfg_match_identity *mi, const struct fh_ike_id *id)
+{
+	int best = 0;
+
 	if (id->type == 1 && id->len == 4) {
 		uint32_t a = ike_be32(id->data);
 
-		for (uint32_t i = 0; i < mi->n_address; i++)
-			if (mi->address[i].addr == 0 ||
-			    ((a ^ mi->address[i].addr) & fh_prefix_mask(mi->address[i].len)) == 0)
-				return true;
+		for (uint32_t i = 0; i < mi->n_address; i++) {
+			const struct fh_prefix *p = &mi->address[i];
+			int sc = p->addr == 0 && p->len == 0 ? 1 : p->len == 32 ? 1000 : 100 + p->len;
+
+			/* "address 0.0.0.0" with no mask means any address identity, as the guide writes it */
+			if ((p->addr == 0 || ((a ^ p->addr) & fh_prefix_mask(p->len)) == 0) && sc > best)
+				best = p->addr == 0 ? 1 : sc;
+		}
 	}
-	for (uint32_t i = 0; id->type == 2 && i < mi->n_fqdn; i++)
-		if (str_is(id, mi->fqdn[i]))
-			return true;
-	for (uint32_t i = 0; id->type == 3 && i < mi->n_email; i++)
-		if (str_is(id, mi->email[i]))
-			return true;
+	for (uint32_t i = 0; i < mi->n_fqdn || i < mi->n_email; i++) {
+		const char *f = i < mi->n_fqdn && id->type == 2 ? mi->fqdn[i] : NULL;
+		const char *e = i < mi->n_email && id->type == 3 ? mi->email[i] : NULL;
+		const char *m = f != NULL ? f : e;
+
+		if (m == NULL)
+			continue;
+		if (strncmp(m, "domain ", 7) == 0) {
+			if (in_domain(id, m + 7, f != NULL ? '.' : '@') && 500 + (int)strlen(m + 7) > best)
+				best = 500 + (int)strlen(m + 7);
+		} else if (str_is(id, m)) {
+			best = 1000;
+		}
+	}
 	for (uint32_t i = 0; id->type == 11 && i < mi->n_key_id; i++)
 		if (str_is(id, mi->key_id[i]))
-			return true;
-	return false;
+			best = 1000;
+	if (best == 0 && mi->any)
+		best = 1;
+	return best;
+}
+
+static bool match_identity(const struct fh_cfg_match_identity *mi, const struct fh_ike_id *id)
+{
+	return match_score(mi, id) > 0;
 }
 
 bool ike_id_matches(const struct fh_config *cfg, int profile, const struct fh_ike_id *id)
 {
 	const struct fh_cfg_match_identity *mi = &cfg->ike_profile[profile].match_remote;
 
-	if (mi->n_address + mi->n_fqdn + mi->n_email + mi->n_key_id == 0)
+	if (mi->any || mi->n_address + mi->n_fqdn + mi->n_email + mi->n_key_id == 0)
 		return true;
 	return match_identity(mi, id);
 }
 
+/* The profile whose match is the most specific; of equals, the first in the config. */
 int ike_profile_for_id(const struct fh_config *cfg, const struct fh_ike_id *id, uint32_t remote)
 {
+	int best = -1, best_score = 0;
+
 	(void)remote;
-	for (uint32_t i = 0; i < cfg->n_ike_profile; i++)
-		if (match_identity(&cfg->ike_profile[i].match_remote, id))
-			return (int)i;
-	return -1;
+	for (uint32_t i = 0; i < cfg->n_ike_profile; i++) {
+		int sc = match_score(&cfg->ike_profile[i].match_remote, id);
+
+		if (sc > best_score) {
+			best = (int)i;
+			best_score = sc;
+		}
+	}
+	return best;
 }
 
 /* "fqdn NAME", "email NAME", "address A", "key-id ID" against an identity. */
