@@ -261,6 +261,8 @@ static int hub_up(struct fh_app *app, struct fh_ike_session *s)
 	       app->ifs.v[vt].name, s->remote_id, s->remote.ip >> 24, (s->remote.ip >> 16) & 0xff,
 	       (s->remote.ip >> 8) & 0xff, s->remote.ip & 0xff, s->gre ? "GRE" : "IPsec (sVTI)");
 	app->cc[FH_CC_VACCESS_CREATED]++;
+	fh_debug("crypto ikev2 client flexvpn", "%s: %u route(s) to %s, %u allowed source prefix(es)",
+		 app->ifs.v[slot].name, ss->n_net + (ss->addr != 0), s->remote_id, ss->n_allow);
 	return 0;
 }
 

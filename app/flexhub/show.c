@@ -547,7 +547,10 @@ static int show_crypto_ikev2_sa(FILE *out, struct fh_ctl_cursor *cur, void *ctx)
 	k = (uint32_t)cur->pos;
 	while (fh_ike_sa_next(app->ike, &k, &i)) {
 		char l[24], r[24], lp[32], rp[32];
-		const char *tun = i.tunnel_name;
+		int ts = fh_iface_slot(&app->ifs, i.tunnel);
+		/* a Virtual-Access is not in the config: its name comes from the interface table */
+		const char *tun = ts >= 0 ? app->ifs.v[ts].name : i.tunnel_name;
+		char ca[16] = "";
 
 		ip4(i.local.ip, l);
 		ip4(i.remote.ip, r);
@@ -579,6 +582,11 @@ static int show_crypto_ikev2_sa(FILE *out, struct fh_ctl_cursor *cur, void *ctx)
 			fh_json_kv_bool(&j, "nat-local", i.nat_local);
 			fh_json_kv_bool(&j, "nat-remote", i.nat_remote);
 			fh_json_kv_str(&j, "interface", tun);
+			fh_json_kv_bool(&j, "virtual-access", i.vaccess);
+			if (i.cfg_addr) {
+				ip4(i.cfg_addr, ca);
+				fh_json_kv_str(&j, i.initiator ? "pushed-address" : "assigned-address", ca);
+			}
 			fh_json_key(&j, "spi-i");
 			fh_json_strf(&j, "%016llx", (unsigned long long)i.spi_i);
 			fh_json_key(&j, "spi-r");
@@ -604,6 +612,13 @@ static int show_crypto_ikev2_sa(FILE *out, struct fh_ctl_cursor *cur, void *ctx)
 			fprintf(out, "      Status Description: %s\n",
 				strcmp(i.status, "READY") == 0 ? "Negotiation done" : "Negotiation in progress");
 			fprintf(out, "      Local id: %s\n      Remote id: %s\n", i.local_id, i.remote_id);
+			if (tun[0])
+				fprintf(out, "      Interface: %s\n", tun);
+			if (i.cfg_addr) {
+				ip4(i.cfg_addr, ca);
+				/* IOS's words on each side of FlexVPN mode-config */
+				fprintf(out, "      %s: %s\n", i.initiator ? "Pushed IP address" : "Assigned host addr", ca);
+			}
 			fprintf(out, "      Local req msg id:  %u             Remote req msg id:  %u\n", i.msgid_tx,
 				i.msgid_rx);
 			fprintf(out, "      Local next msg id: %u             Remote next msg id: %u\n", i.msgid_tx,

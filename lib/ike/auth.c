@@ -137,8 +137,10 @@ void ike_auth_send(struct fh_ike *ike, struct ike_sa *sa)
 	{
 		struct fh_ike_modecfg req;
 
-		if (ike_cp_request(ike, sa, &req))
+		if (ike_cp_request(ike, sa, &req)) {
 			ike_cp_add(&b, CFG_REQUEST, &req);
+			ike_cp_debug(sa, "CFG_REQUEST sent", &req);
+		}
 	}
 	if (ike_request(ike, sa, FH_IKE_AUTH, RQ_AUTH, &b) < 0)
 		ike_sa_kill(ike, sa, "cannot send IKE_AUTH");
@@ -278,6 +280,8 @@ static uint16_t responder_session(struct fh_ike *ike, struct ike_sa *sa, const s
 	if (!need_va && cp != 1)
 		return 0;
 	s.has_cfg = cp == 1;
+	if (s.has_cfg)
+		ike_cp_debug(sa, "CFG_REQUEST received", &s.cfg);
 	if (need_va)
 		s.vtemplate = prof->vtemplate_if_idx;
 	if (prof->aaa.present)
@@ -410,8 +414,10 @@ void ike_auth_request(struct fh_ike *ike, struct ike_sa *sa, const struct fh_ike
 	ike_inner_init(ike, &b);
 	fh_ike_add(&b, FH_IKE_PL_IDR, myid, myid_len);
 	add_auth(&b, auth, al);
-	if (send_cp)
+	if (send_cp) {
 		ike_cp_add(&b, CFG_REPLY, &reply);
+		ike_cp_debug(sa, "CFG_REPLY sent", &reply);
+	}
 	if (child_err != 0) {
 		fh_ike_add_notify(&b, 0, child_err, NULL, 0, NULL, 0);
 	} else {
@@ -452,6 +458,7 @@ static bool initiator_session(struct fh_ike *ike, struct ike_sa *sa, const struc
 	if (!asked)
 		return true; /* a reply to nothing: RFC 7296 3.15 lets us ignore it */
 	s.has_cfg = true;
+	ike_cp_debug(sa, "CFG_REPLY received", &s.cfg);
 	if (sa->profile >= 0 && ike->cfg->ike_profile[sa->profile].aaa.present)
 		s.authz = ike->cfg->ike_profile[sa->profile].aaa.policy_idx;
 	if (ike->ops->session_up(ike->ctx, &s) < 0) {

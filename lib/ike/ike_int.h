@@ -422,6 +422,8 @@ int ike_cp_get(struct fh_ike *ike, const struct fh_ike_msg *m, uint8_t type, str
 /* what an initiator asks for on a tunnel (ip address negotiated, route set access-list of its
  * authorization policy); false when it sends no CP */
 bool ike_cp_request(const struct fh_ike *ike, const struct ike_sa *sa, struct fh_ike_modecfg *req);
+/* debug crypto ikev2 client flexvpn: one line per CP sent or received */
+void ike_cp_debug(const struct ike_sa *sa, const char *what, const struct fh_ike_modecfg *m);
 /* the session's end: ops->session_down once, if it is owed */
 void ike_session_end(struct fh_ike *ike, struct ike_sa *sa);
 struct ike_child *ike_child_install(struct fh_ike *ike, struct ike_sa *sa, const struct ike_child_alg *alg,

@@ -4,6 +4,7 @@
  * the end of a session. The hub side's answer (pool, pushed networks) is the caller's
  * (ops->session_up): the engine owns no addresses.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,10 +114,28 @@ bool ike_cp_request(const struct fh_ike *ike, const struct ike_sa *sa, struct fh
 	return req->want_addr || pol >= 0;
 }
 
+void ike_cp_debug(const struct ike_sa *sa, const char *what, const struct fh_ike_modecfg *m)
+{
+	char nets[FH_IKE_NETS_MAX * 20 + 1] = "", *p = nets;
+
+	if (!fh_debug_on("crypto ikev2 client flexvpn"))
+		return;
+	for (uint8_t i = 0; i < m->n_net; i++)
+		p += snprintf(p, (size_t)(nets + sizeof(nets) - p), " %u.%u.%u.%u/%d", m->net[i].addr >> 24,
+			      (m->net[i].addr >> 16) & 0xff, (m->net[i].addr >> 8) & 0xff, m->net[i].addr & 0xff,
+			      __builtin_popcount(m->net[i].mask));
+	fh_log(FH_LOG_DEBUG, "crypto ikev2 client flexvpn",
+	       "tunnel-id %u (%s): %s: %saddress %u.%u.%u.%u, netmask %u.%u.%u.%u, %u DNS, %u NBNS, subnets:%s", sa->id,
+	       sa->remote_id, what, m->want_addr ? "asks for an address, " : "", m->addr >> 24, (m->addr >> 16) & 0xff,
+	       (m->addr >> 8) & 0xff, m->addr & 0xff, m->netmask >> 24, (m->netmask >> 16) & 0xff,
+	       (m->netmask >> 8) & 0xff, m->netmask & 0xff, m->n_dns, m->n_nbns, nets[0] ? nets : " none");
+}
+
 void ike_session_end(struct fh_ike *ike, struct ike_sa *sa)
 {
 	if (!sa->sess)
 		return;
 	sa->sess = false;
+	fh_debug("crypto ikev2 client flexvpn", "tunnel-id %u (%s): session ends", sa->id, sa->remote_id);
 	ike->ops->session_down(ike->ctx, sa->id, sa->tunnel);
 }

@@ -4,6 +4,7 @@ the hub's FlexPool by mode-config; the hub clones Virtual-Access1 from Virtual-T
 routes (10.1.1.1/32, 10.10.1.0/24) go via Tunnel0 on the spoke, the spoke's announced network
 10.20.2.0/24 via Virtual-Access1 on the hub; LAN to LAN pings both ways.
 """
+import re
 import time
 
 import pytest
@@ -68,7 +69,7 @@ def test_spoke_gets_an_address_and_routes(hs):
                                                   and i["protocol"] == "up"])
     addr = tun[0]["ip-address"]
     assert addr.startswith("10.1.1.") and 2 <= int(addr.split(".")[3]) <= 254, tun
-    assert tun[0]["method"] == "NVRAM" or tun[0]["method"] == "negotiated" or True
+    assert tun[0]["method"] == "IKEv2", tun  # IOS would print "manual"; we say where it came from
     r = wait_for("pushed routes", lambda: (lambda r: r if "10.10.1.0/24" in r and "10.1.1.1/32" in r else None)(
         routes(spoke)))
     assert r["10.10.1.0/24"]["interface"] == "Tunnel0" and r["10.1.1.1/32"]["interface"] == "Tunnel0", r
@@ -90,3 +91,40 @@ def test_lan_to_lan_both_ways(hs):
     # the hub's loopback (pushed as route set interface) answers from the spoke's LAN
     r = ping(ls, "10.1.1.1", count=3)
     assert r.returncode == 0, r.stdout
+
+
+def test_show_crypto_ikev2_sa_names_the_virtual_access(hs):
+    lab, hub, spoke, lh, ls = hs
+    sas = wait_for("hub SA", lambda: [s for s in hub.ctl("show", "crypto", "ikev2", "sa", json_out=True)
+                                      if s["status"] == "READY"])
+    assert sas[0]["interface"] == "Virtual-Access1" and sas[0]["virtual-access"], sas
+    assert sas[0]["assigned-address"].startswith("10.1.1."), sas
+    detail = hub.ctl("show", "crypto", "ikev2", "sa", "detail").stdout
+    assert "Interface: Virtual-Access1" in detail and "Assigned host addr: 10.1.1." in detail, detail
+    sp = spoke.ctl("show", "crypto", "ikev2", "sa", "detail").stdout
+    assert "Interface: Tunnel0" in sp and "Pushed IP address: 10.1.1." in sp, sp
+    text = spoke.ctl("show", "ip", "route").stdout
+    assert re.search(r"(?m)^S\s+10\.10\.1\.0/24 is directly connected, Tunnel0$", text), text
+    assert re.search(r"(?m)^S\s+10\.1\.1\.1/32 is directly connected, Tunnel0$", text), text
+    assert re.search(r"(?m)^C\s+10\.1\.1\.\d+/32 is directly connected, Tunnel0$", text), text
+    assert re.search(r"(?m)^S\*\s+0\.0\.0\.0/0 \[1/0\] via 192\.168\.0\.1, GigabitEthernet1$", text), text
+    assert "Gateway of last resort is 192.168.0.1 to network 0.0.0.0" in text, text
+
+
+def test_clear_crypto_session_and_the_spoke_comes_back(hs):
+    lab, hub, spoke, lh, ls = hs
+    addr = wait_for("spoke address", lambda: [i["ip-address"] for i in spoke.ctl("show", "ip", "interface", "brief",
+                                                                               json_out=True)
+                                              if i["interface"] == "Tunnel0" and i["protocol"] == "up"])[0]
+    hub.ctl("debug", "crypto", "ikev2", "client", "flexvpn")
+    r = hub.ctl("clear", "crypto", "session", "remote", "192.168.0.20")
+    assert "1 session(s) cleared" in r.stdout, r.stdout
+    # the hub sent Delete: the spoke's Tunnel0 initiates again and gets its address back
+    wait_for("session again", lambda: [s for s in hub.ctl("show", "crypto", "session", json_out=True)
+                                       if s["status"] == "UP-ACTIVE" and s["assigned-address"] == addr
+                                       and s["interface"] == "Virtual-Access1"], timeout=30)
+    log = hub.log_text()
+    assert "CFG_REQUEST received" in log and "CFG_REPLY sent" in log and "Virtual-Access1 removed" in log, log[-3000:]
+    r = ping(ls, "10.10.1.20", count=5)
+    assert r.returncode == 0, r.stdout
+    hub.ctl("no", "debug", "crypto", "ikev2", "client", "flexvpn")
