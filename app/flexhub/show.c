@@ -85,20 +85,24 @@ static void if_state(const struct fh_app *app, int i, const char **status, const
 	*proto = up ? "up" : "down";
 }
 
-static int show_ip_int_brief(FILE *out, bool json, int argc, char **argv, void *ctx)
+#define BRIEF_STARTED (1ull << 32)
+
+/* Streamed by slot, a chunk per control-loop pass: a hub has an interface per spoke. */
+static int show_ip_int_brief(FILE *out, struct fh_ctl_cursor *cur, void *ctx)
 {
 	struct fh_app *app = APP(ctx);
-	struct fh_json j;
+	uint32_t i;
 
-	(void)argc;
-	(void)argv;
-	fh_json_init(&j, out);
-	if (json)
-		fh_json_arr_begin(&j);
-	else
-		fprintf(out, "%-22s %-15s %-3s %-6s %-21s %s\n", "Interface", "IP-Address", "OK?", "Method", "Status",
-			"Protocol");
-	for (uint32_t i = 0; i < app->ifs.n; i++) {
+	if (cur->pos == 0) {
+		fh_json_init(&cur->js, out);
+		if (cur->json)
+			fh_json_arr_begin(&cur->js);
+		else
+			fprintf(out, "%-22s %-15s %-3s %-6s %-21s %s\n", "Interface", "IP-Address", "OK?", "Method", "Status",
+				"Protocol");
+		cur->pos = BRIEF_STARTED;
+	}
+	for (i = (uint32_t)cur->pos; i < app->ifs.n; i++) {
 		const struct fh_iface *f = &app->ifs.v[i];
 		const char *status, *proto;
 		char addr[16] = "unassigned";
@@ -107,27 +111,30 @@ static int show_ip_int_brief(FILE *out, bool json, int argc, char **argv, void *
 
 		if (!f->used)
 			continue;
-
 		if (fh_iface_addr(&app->ifs, (int)i, &a, &l))
 			fh_ip4_str(a, addr, sizeof(addr));
 		if_state(app, (int)i, &status, &proto);
-		if (json) {
-			fh_json_obj_begin(&j);
-			fh_json_kv_str(&j, "interface", f->name);
-			fh_json_kv_str(&j, "ip-address", addr);
-			fh_json_kv_str(&j, "ok", "YES");
-			fh_json_kv_str(&j, "method", method_name(f->method));
-			fh_json_kv_str(&j, "status", status);
-			fh_json_kv_str(&j, "protocol", proto);
-			fh_json_obj_end(&j);
+		if (cur->json) {
+			fh_json_obj_begin(&cur->js);
+			fh_json_kv_str(&cur->js, "interface", f->name);
+			fh_json_kv_str(&cur->js, "ip-address", addr);
+			fh_json_kv_str(&cur->js, "ok", "YES");
+			fh_json_kv_str(&cur->js, "method", method_name(f->method));
+			fh_json_kv_str(&cur->js, "status", status);
+			fh_json_kv_str(&cur->js, "protocol", proto);
+			fh_json_obj_end(&cur->js);
 		} else {
 			fprintf(out, "%-22s %-15s %-3s %-6s %-21s %s\n", f->name, addr, "YES", method_name(f->method), status,
 				proto);
 		}
+		if (fh_ctl_chunk_full(cur, out)) {
+			cur->pos = BRIEF_STARTED | (i + 1);
+			return 1;
+		}
 	}
-	if (json) {
-		fh_json_arr_end(&j);
-		return fh_json_finish(&j);
+	if (cur->json) {
+		fh_json_arr_end(&cur->js);
+		return fh_json_finish(&cur->js);
 	}
 	return 0;
 }
@@ -728,7 +735,7 @@ static int show_crypto_ikev2_stats(FILE *out, bool json, int argc, char **argv, 
 static int help(FILE *out, bool json, int argc, char **argv, void *ctx);
 
 const struct fh_ctl_cmd fh_commands[] = {
-	{"show ip interface brief", "interfaces, addresses and states", show_ip_int_brief},
+	{"show ip interface brief", "interfaces, addresses and states", NULL, show_ip_int_brief},
 	{"show ip route *", "routes [static|connected|ikev2|nhrp] with IOS codes", fh_show_ip_route},
 	{"show ip local pool *", "address pools [NAME: the addresses in use and their holders]", fh_show_ip_local_pool},
 	{"show crypto session *", "IKEv2 sessions per tunnel and Virtual-Access [detail]", NULL, fh_show_crypto_session},
