@@ -128,3 +128,22 @@ def test_clear_crypto_session_and_the_spoke_comes_back(hs):
     r = ping(ls, "10.10.1.20", count=5)
     assert r.returncode == 0, r.stdout
     hub.ctl("no", "debug", "crypto", "ikev2", "client", "flexvpn")
+
+
+def test_reload_keeps_the_session(hs):
+    import signal as sig
+    lab, hub, spoke, lh, ls = hs
+    before = [s for s in hub.ctl("show", "crypto", "session", json_out=True) if s["status"] == "UP-ACTIVE"]
+    assert len(before) == 1, before
+    reloads = hub.counters()["control"]["config-reloads"]
+    # a reload that changes something unrelated (a second pool) keeps the Virtual-Access and its routes
+    text = hub.cfg.read_text().replace("  local-pools:\n", "  local-pools:\n    Other: {first: 10.9.9.1, last: 10.9.9.9}\n")
+    hub.cfg.write_text(text)
+    hub.signal(sig.SIGHUP)
+    wait_for("reloaded", lambda: hub.counters()["control"]["config-reloads"] > reloads)
+    after = [s for s in hub.ctl("show", "crypto", "session", json_out=True) if s["status"] == "UP-ACTIVE"]
+    assert [(s["interface"], s["assigned-address"], s["session-id"]) for s in after] == \
+        [(s["interface"], s["assigned-address"], s["session-id"]) for s in before], (before, after)
+    assert len(hub.ctl("show", "ip", "local", "pool", json_out=True)) == 2
+    r = ping(lh, "10.20.2.2", count=5)
+    assert r.returncode == 0 and " 0% packet loss" in r.stdout, r.stdout
