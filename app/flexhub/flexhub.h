@@ -173,7 +173,6 @@ void fh_ike_punt(struct fh_app *app, struct rte_mbuf *m);
 /* session.c: Virtual-Access per peer, mode-config pools and routes (the engine's session ops) */
 int fh_sessions_start(struct fh_app *app);
 void fh_sessions_reload(struct fh_app *app); /* after app->cfg changed */
-void fh_sessions_stop(struct fh_app *app);
 void fh_sessions_free(struct fh_app *app);
 int fh_session_up(void *ctx, struct fh_ike_session *s);
 void fh_session_down(void *ctx, uint32_t ike_id, uint32_t tunnel);

@@ -329,11 +329,3 @@ void fh_session_down(void *ctx, uint32_t ike_id, uint32_t tunnel)
 		return;
 	undo(app, slot);
 }
-
-/* Every session's Virtual-Access goes with the daemon (the engine ended the sessions already). */
-void fh_sessions_stop(struct fh_app *app)
-{
-	for (uint32_t i = 0; app->sess != NULL && i < app->ifs.n && i < app->lim.interfaces; i++)
-		if (app->sess[i].used)
-			undo(app, (int)i);
-}

@@ -277,3 +277,19 @@ def test_pool_of_five_refuses_the_sixth(tmp_path):
     finally:
         rc, _ = n.close()
     assert rc == 0
+
+
+def test_road_warrior_rekeys_keep_its_session(net):
+    c_ns, c_addr, ch = net.swans[4]
+    v = vip(ch)
+    before = [s for s in hub_sessions(net.hub) if s["assigned-address"] == v]
+    assert len(before) == 1, before
+    assert ch.swanctl("--rekey", "--child", "net").returncode == 0
+    assert ch.swanctl("--rekey", "--ike", "hub").returncode == 0
+    time.sleep(1)
+    after = [s for s in hub_sessions(net.hub) if s["assigned-address"] == v]
+    assert [(s["interface"], s["session-id"]) for s in after] == [(s["interface"], s["session-id"]) for s in before]
+    r = ping(net.lh, v, count=5)
+    assert r.returncode == 0 and " 0% packet loss" in r.stdout, r.stdout + ch.log_text()[-2000:]
+    # the narrowed selectors survived the child rekey: charon still routes the hub's LAN into it
+    assert re.search(r"10\.10\.1\.0/24", ch.sas()), ch.sas()
