@@ -293,3 +293,29 @@ def test_road_warrior_rekeys_keep_its_session(net):
     assert r.returncode == 0 and " 0% packet loss" in r.stdout, r.stdout + ch.log_text()[-2000:]
     # the narrowed selectors survived the child rekey: charon still routes the hub's LAN into it
     assert re.search(r"10\.10\.1\.0/24", ch.sas()), ch.sas()
+
+
+def test_dead_road_warrior_loses_its_virtual_access(tmp_path):
+    """DPD (dpd 10 2 periodic on the hub's profile): a client that vanishes without a word takes
+    its Virtual-Access, routes and pool address with it; the address is free again."""
+    text = hub_config().replace("        virtual-template: 1     # virtual-template 1",
+                                "        virtual-template: 1     # virtual-template 1\n"
+                                "        dpd: {interval: 10, retries: 2, mode: periodic}")
+    assert "periodic" in text
+    n = Net(tmp_path, text)
+    try:
+        ch = n.add_swan(1)
+        assert ch.initiate("net").returncode == 0
+        v = wait_for("virtual IP", lambda: vip(ch))
+        assert [s["interface"] for s in hub_sessions(n.hub)] == ["Virtual-Access1"]
+        ch.kill()
+        wait_for("session gone after DPD", lambda: not n.hub.ctl("show", "crypto", "session", json_out=True), timeout=60)
+        brief = [i["interface"] for i in n.hub.ctl("show", "ip", "interface", "brief", json_out=True)]
+        assert "Virtual-Access1" not in brief, brief
+        assert f"{v}/32" not in {r["prefix"] for r in n.hub.ctl("show", "ip", "route", json_out=True)}
+        pool = n.hub.ctl("show", "ip", "local", "pool", json_out=True)[0]
+        assert pool["in-use"] == 0, pool
+        assert n.hub.counters()["ikev2"]["dpd-peer-dead"] == 1
+    finally:
+        rc, _ = n.close()
+    assert rc == 0
