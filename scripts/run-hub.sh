@@ -75,7 +75,7 @@ die() {  # message, then the logs whose tail explains it
     echo
     echo "run-hub: FAILED: $msg"
     for f in "$@"; do
-      [[ -s $f ]] || continue
+      [[ -s $f ]] || { echo "---- $f: empty"; continue; }
       echo "---- last lines of $f"
       tail -n 25 "$f"
     done
@@ -153,7 +153,7 @@ start_flexhub() {  # namespace config name socket
   ip netns exec "$1" "$FLEXHUB" -c "$2" -s "$4" >"$WORK/$3.out" 2>"$WORK/$3.log" &
   local pid=$! end=$((SECONDS + WAIT))
   PIDS[$3]=$pid
-  while ! grep -q " up: " "$WORK/$3.out"; do
+  while ! grep -qs " up: " "$WORK/$3.out"; do
     kill -0 "$pid" 2>/dev/null || die "flexhub ($3, $2) exited while starting" "$WORK/$3.out" "$WORK/$3.log"
     ((SECONDS < end)) || die "flexhub ($3, $2) not up within ${WAIT}s" "$WORK/$3.out" "$WORK/$3.log"
     sleep 0.2
@@ -268,7 +268,7 @@ cat <<EOF
   $FLEXHUBCTL -s $HUB_SOCK show ip route
   $FLEXHUBCTL -s $HUB_SOCK show ip local pool FlexPool
   $FLEXHUBCTL -s $HUB_SOCK show counters
-  $FLEXHUBCTL -s $HUB_SOCK clear crypto session remote 192.168.0.20   # the spoke reconnects
+  $FLEXHUBCTL -s $HUB_SOCK clear crypto session remote 192.168.0.20   # the spoke reconnects in ~5 s
   $FLEXHUBCTL -s $HUB_SOCK help
   $FLEXHUBCTL -s $SP_SOCK show ip interface brief                     # the spoke
   ip netns exec $LH ping 10.20.2.2                                    # hub LAN -> spoke LAN
