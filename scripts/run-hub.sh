@@ -83,7 +83,7 @@ die() {  # message, then the logs whose tail explains it
   exit 1
 }
 
-echo "== setup: Debian packages and the build (scripts/setup.sh)"
+echo "== setup: Debian packages and the build (scripts/setup.sh; minutes on a fresh machine, log: $WORK/setup.log)"
 if [[ -n ${FLEXHUB_BUILD:-} ]]; then
   BUILD=$FLEXHUB_BUILD
   bash scripts/setup.sh --deps-only >"$WORK/setup.log" 2>&1 || die "scripts/setup.sh --deps-only" "$WORK/setup.log"
