@@ -17,6 +17,7 @@
 # build/ with scripts/setup.sh. FLEXHUB_RUN_HUB_TAG=X names the namespaces fhX-* and the work
 # directory /tmp/flexhub-run-hub-X (default "rh"), so that two runs can coexist.
 set -euo pipefail
+[[ -z ${FLEXHUB_BUILD:-} ]] || FLEXHUB_BUILD=$(realpath "$FLEXHUB_BUILD")   # before the cd
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
