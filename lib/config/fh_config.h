@@ -384,6 +384,30 @@ struct fh_cfg_router {
 	uint32_t n_network;
 	bool auto_summary;
 	char router_id[FH_NAME_MAX];
+	uint32_t area;                               /* ospf: the area of every network line */
+	char neighbor[FH_LIST_MAX][FH_NAME_MAX];     /* bgp: "A.B.C.D remote-as N" */
+	uint32_t n_neighbor;
+	struct fh_prefix listen_range;               /* bgp listen range (dynamic neighbours) */
+	uint32_t listen_remote_as;
+	char redistribute[FH_LIST_MAX][FH_NAME_MAX]; /* connected, static, ikev2, nhrp */
+	uint32_t n_redistribute;
+	char passive[FH_LIST_MAX][FH_NAME_MAX];      /* passive-interface NAME */
+	uint32_t n_passive;
+	/* derived */
+	uint32_t nb_addr[FH_LIST_MAX], nb_as[FH_LIST_MAX];
+	bool has_listen_range;
+};
+
+/* How routing protocols run (FRR). */
+enum fh_frr_mode {
+	FH_FRR_MANAGED,  /* flexhub writes frr.conf and starts/stops FRR's daemons */
+	FH_FRR_EXTERNAL, /* an FRR someone else runs: flexhub only mirrors interfaces and syncs routes */
+};
+
+struct fh_cfg_routing {
+	uint8_t frr;
+	char frr_dir[FH_DEVARGS_MAX];   /* where zebra, eigrpd, ospfd, bgpd live */
+	char state_dir[FH_DEVARGS_MAX]; /* frr.conf, pid files and sockets of a managed FRR */
 };
 
 struct fh_cfg_dataplane {
@@ -459,6 +483,7 @@ struct fh_config {
 	uint32_t n_iface;
 	struct fh_cfg_router *router;
 	uint32_t n_router;
+	struct fh_cfg_routing routing;
 
 	/* where each scalar came from, for errors found after parsing (private to lib/config) */
 	struct fh_cfg_posmap *posmap;

@@ -390,6 +390,35 @@ static const struct fh_key k_router[] = {
 	 .doc = "EIGRP auto-summary."},
 	{.name = "router-id", .type = FH_K_STR, .off = OFF(fh_cfg_router, router_id), .size = SZ(fh_cfg_router, router_id),
 	 .doc = "Router id."},
+	{.name = "area", .type = FH_K_U32, .off = OFF(fh_cfg_router, area), .dflt = "0",
+	 .doc = "OSPF: the area of the network lines (\"network NET WILDCARD area N\")."},
+	SCALAR_LIST("neighbors", fh_cfg_router, neighbor, el_name, NULL,
+		    "BGP: \"A.B.C.D remote-as N\" lines (\"neighbor A.B.C.D remote-as N\")."),
+	{.name = "listen-range", .type = FH_K_PREFIX, .off = OFF(fh_cfg_router, listen_range),
+	 .dflt = "0.0.0.0/0", .doc = "BGP: accept sessions from this network (\"bgp listen range\"), e.g. the spokes' "
+				     "pool; 0.0.0.0/0: none."},
+	{.name = "listen-remote-as", .type = FH_K_U32, .off = OFF(fh_cfg_router, listen_remote_as), .dflt = "0",
+	 .doc = "BGP: the AS of listen-range neighbours (0 = the router's own: iBGP)."},
+	SCALAR_LIST("redistribute", fh_cfg_router, redistribute, el_name, NULL,
+		    "Routes of flexhub given to the protocol: connected, static, ikev2 (mode-config), nhrp."),
+	SCALAR_LIST("passive-interfaces", fh_cfg_router, passive, el_name, NULL,
+		    "Interfaces whose networks are announced but that send no hellos."),
+	{0},
+};
+
+static const struct fh_enum fh_enum_frr[] = {
+	{"managed", FH_FRR_MANAGED}, {"external", FH_FRR_EXTERNAL}, {NULL, 0},
+};
+
+static const struct fh_key k_routing[] = {
+	{.name = "frr", .type = FH_K_ENUM, .off = OFF(fh_cfg_routing, frr), .enums = fh_enum_frr, .dflt = "managed",
+	 .doc = "managed: flexhub writes frr.conf from the router block and runs FRR's daemons; external: an FRR "
+		"run by someone else, flexhub only mirrors interfaces and syncs routes."},
+	{.name = "frr-dir", .type = FH_K_STR, .off = OFF(fh_cfg_routing, frr_dir), .size = SZ(fh_cfg_routing, frr_dir),
+	 .dflt = "/usr/lib/frr", .doc = "Where FRR's daemons are (Debian: /usr/lib/frr)."},
+	{.name = "state-dir", .type = FH_K_STR, .off = OFF(fh_cfg_routing, state_dir),
+	 .size = SZ(fh_cfg_routing, state_dir), .dflt = "",
+	 .doc = "frr.conf, pid files and sockets of a managed FRR (empty: /run/flexhub-HOSTNAME-frr)."},
 	{0},
 };
 
@@ -542,6 +571,8 @@ const struct fh_key fh_schema_root[] = {
 	{.name = "interfaces", .type = FH_K_MAP, .off = OFF(fh_config, iface), .size = sizeof(struct fh_cfg_iface),
 	 .cnt_off = OFF(fh_config, n_iface), .sub = k_iface,
 	 .doc = "By IOS name: GigabitEthernet1, Loopback1, Tunnel0, Virtual-Template1."},
+	{.name = "routing", .type = FH_K_OBJ, .off = OFF(fh_config, routing), .sub = k_routing,
+	 .doc = "How the router block runs: FRR managed by flexhub, or an external FRR."},
 	{.name = "router", .type = FH_K_MAP, .off = OFF(fh_config, router), .size = sizeof(struct fh_cfg_router),
 	 .cnt_off = OFF(fh_config, n_router), .sub = k_router,
 	 .doc = "Routing protocols by name (eigrp, ospf, bgp), run through FRR over the tunnels."},

@@ -668,6 +668,56 @@ static void check_arp(struct vctx *v)
 	}
 }
 
+/* One router block: what FRR will be given must be valid FRR, so it is checked here. */
+static void check_router(struct vctx *v, struct fh_cfg_router *r, bool bgp)
+{
+	static const char *const redist[] = {"connected", "static", "ikev2", "nhrp"};
+
+	for (uint32_t k = 0; k < r->n_network; k++) {
+		uint32_t w = r->network[k].wildcard;
+
+		/* FRR takes prefixes: a wildcard must be a contiguous host part */
+		if ((w & (w + 1)) != 0 || !r->network[k].permit)
+			VERR(v, &r->network[k], "router %s: network needs NET WILDCARD with a contiguous wildcard", r->hdr.name);
+	}
+	for (uint32_t k = 0; k < r->n_neighbor; k++) {
+		unsigned int b[4];
+		unsigned long as;
+		char tail;
+
+		if (!bgp) {
+			VERR(v, r->neighbor[k], "router %s: neighbors are for bgp (eigrp and ospf find theirs)", r->hdr.name);
+			continue;
+		}
+		if (sscanf(r->neighbor[k], "%u.%u.%u.%u remote-as %lu %c", &b[0], &b[1], &b[2], &b[3], &as, &tail) != 5 ||
+		    b[0] > 255 || b[1] > 255 || b[2] > 255 || b[3] > 255 || as == 0 || as > 4294967295ul) {
+			VERR(v, r->neighbor[k], "router bgp: neighbor '%s': expected \"A.B.C.D remote-as N\"", r->neighbor[k]);
+			continue;
+		}
+		r->nb_addr[k] = b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3];
+		r->nb_as[k] = (uint32_t)as;
+	}
+	/* 0.0.0.0/0 is no listen range (the emitter writes it for every router) */
+	r->has_listen_range = r->listen_range.len > 0;
+	if (!bgp && (r->has_listen_range || r->listen_remote_as != 0))
+		VERR(v, r->has_listen_range ? (const void *)&r->listen_range : (const void *)&r->listen_remote_as,
+		     "router %s: listen-range is for bgp", r->hdr.name);
+	if (bgp && r->has_listen_range && !prefix_clean(&r->listen_range))
+		VERR(v, &r->listen_range, "router bgp: listen-range has host bits set for its mask");
+	for (uint32_t k = 0; k < r->n_redistribute; k++) {
+		bool ok = false;
+
+		for (unsigned x = 0; x < sizeof(redist) / sizeof(redist[0]); x++)
+			ok |= strcmp(r->redistribute[k], redist[x]) == 0;
+		if (!ok)
+			VERR(v, r->redistribute[k], "router %s: redistribute '%s': expected connected, static, ikev2 or nhrp",
+			     r->hdr.name, r->redistribute[k]);
+	}
+	for (uint32_t k = 0; k < r->n_passive; k++)
+		if (fh_config_iface_find(v->cfg, r->passive[k]) < 0)
+			VERR(v, r->passive[k], "router %s: passive interface '%s' is not configured", r->hdr.name, r->passive[k]);
+}
+
 static void check_routers(struct vctx *v)
 {
 	for (uint32_t i = 0; i < v->cfg->n_router; i++) {
@@ -678,6 +728,7 @@ static void check_routers(struct vctx *v)
 			NERR(v, &r->hdr, "router %s: expected eigrp, ospf or bgp", r->hdr.name);
 		else if (strcmp(r->hdr.name, "ospf") != 0 && r->as == 0)
 			NERR(v, &r->hdr, "router %s: needs an 'as' number", r->hdr.name);
+		check_router(v, r, strcmp(r->hdr.name, "bgp") == 0);
 	}
 }
 
