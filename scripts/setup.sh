@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 PKGS=(
   build-essential meson ninja-build pkg-config clang         # build, fuzzers
   dpdk dpdk-dev libipsec-mb-dev libssl-dev libyaml-dev        # data plane, IKE crypto, config
+  libmnl-dev                                                  # netlink: route sync with FRR
   python3-pytest python3-scapy python3-cryptography           # integration tests (Debian's python3)
   iproute2 iputils-ping procps                                # namespaces, ping, pgrep
   strongswan-charon strongswan-swanctl libcharon-extra-plugins # IKEv2 interop peer (userspace ESP)
