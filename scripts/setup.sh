@@ -14,6 +14,7 @@ PKGS=(
   strongswan-charon strongswan-swanctl libcharon-extra-plugins # IKEv2 interop peer (userspace ESP)
   libstrongswan-standard-plugins                              # charon's openssl (MODP groups) and gcm plugins
   nftables                                                    # NAT between peers (NAT-T tests)
+  frr                                                         # routing protocols (zebra, eigrpd, ospfd, bgpd)
 )
 
 missing=()

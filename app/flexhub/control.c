@@ -479,6 +479,7 @@ int fh_control_reload(struct fh_app *app)
 		if (fh_tables_reload(app) < 0)
 			fh_log(FH_LOG_ERR, "config", "reload: some static SAs could not be installed");
 		fh_sessions_reload(app);
+		fh_routing_reload(app, old);
 		fh_config_free(old);
 	}
 	fh_debug_all_off();
@@ -521,6 +522,7 @@ void fh_control_loop(struct fh_app *app)
 		fh_bench_tick(app);
 		fh_dp_reclaim(&app->dp);
 		fh_ike_tick(app->ike, fh_now_ms());
+		fh_routing_poll(app);
 		fh_ctl_poll(&app->ctl, n != 0 ? 0 : CTL_POLL_MS, fh_commands, app);
 		if (fh_reload) {
 			fh_reload = 0;

@@ -119,6 +119,7 @@ struct fh_app {
 	struct fh_pool_range *excl; /* addresses interfaces and static routes own: out of every pool */
 	uint32_t n_excl;
 	struct fh_ratelimit pool_rl;
+	struct fh_routing *rt;     /* FRR: mirrors, route sync, daemons (NULL without a router block) */
 	int eal_argc;
 	char **eal_argv;      /* the strings given to EAL, ours to free */
 	char **eal_argv_list; /* the array EAL was given (it permutes it) */
@@ -177,6 +178,15 @@ void fh_sessions_free(struct fh_app *app);
 int fh_session_up(void *ctx, struct fh_ike_session *s);
 void fh_session_down(void *ctx, uint32_t ike_id, uint32_t tunnel);
 const struct fh_session *fh_session_of(const struct fh_app *app, int slot);
+
+/* routing.c: FRR (kernel mirrors, route sync, managed daemons) */
+struct fh_routing;
+int fh_routing_start(struct fh_app *app);
+void fh_routing_stop(struct fh_app *app);
+void fh_routing_reload(struct fh_app *app, const struct fh_config *old);
+void fh_routing_poll(struct fh_app *app);
+void fh_routing_iface(struct fh_app *app, int slot, bool up); /* an interface came or goes */
+void fh_routing_stats(const struct fh_app *app, uint32_t *mirrors, uint64_t *in, uint64_t *out, uint64_t *bad);
 
 /* bench.c: SA table install rate and churn, for benchmarks */
 int fh_bench_cmd(FILE *out, bool json, int argc, char **argv, void *ctx);

@@ -116,6 +116,8 @@ static int start(struct fh_app *app, int extra_argc, char **extra_argv)
 		fh_log(FH_LOG_ERR, "init", "some static SAs could not be installed (see above)");
 	if (fh_sessions_start(app) < 0)
 		fh_log(FH_LOG_ERR, "init", "address pools: see above");
+	if (fh_routing_start(app) < 0)
+		fh_log(FH_LOG_ERR, "init", "routing through FRR is not running (see above)");
 	if (fh_ctl_open(&app->ctl, app->ctl_path) < 0) {
 		fh_log(FH_LOG_ERR, "init", "control socket %s: %s", app->ctl_path, strerror(errno));
 		return -1;
@@ -154,6 +156,7 @@ static void stop(struct fh_app *app)
 	if (app->ike != NULL)
 		fh_ike_free(app->ike, 0); /* never got to run: nothing to tell anyone */
 	app->ike = NULL;
+	fh_routing_stop(app);
 	/* the workers are gone: every deferred free runs now (retired pairs among them) */
 	if (app->dp.punt != NULL)
 		fh_dp_fini(&app->dp);

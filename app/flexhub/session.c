@@ -197,6 +197,7 @@ static void undo(struct fh_app *app, int slot)
 		fh_iface_set_negotiated(&app->ifs, slot, 0, 0);
 		fh_tables_addrs(app);
 	}
+	fh_routing_iface(app, slot, false);
 	if (ss->vaccess) {
 		fh_log(FH_LOG_INFO, "interface", "%s removed (peer %s)", f->name, ss->remote_id);
 		fh_dp_tunnel_set(&app->dp, (uint32_t)slot, NULL);
@@ -257,6 +258,7 @@ static int hub_up(struct fh_app *app, struct fh_ike_session *s)
 	}
 	s->tunnel = app->ifs.v[slot].handle;
 	fh_tunnel_refresh(app, slot);
+	fh_routing_iface(app, slot, true);
 	fh_log(FH_LOG_INFO, "interface", "%s created from %s for %s (%u.%u.%u.%u), %s", app->ifs.v[slot].name,
 	       app->ifs.v[vt].name, s->remote_id, s->remote.ip >> 24, (s->remote.ip >> 16) & 0xff,
 	       (s->remote.ip >> 8) & 0xff, s->remote.ip & 0xff, s->gre ? "GRE" : "IPsec (sVTI)");
@@ -289,6 +291,7 @@ static int spoke_up(struct fh_app *app, int slot, struct fh_ike_session *s)
 		ss->net[ss->n_net++] = s->cfg.net[i];
 	}
 	fh_tunnel_refresh(app, slot);
+	fh_routing_iface(app, slot, true); /* its address makes it take part in routing */
 	return 0;
 }
 

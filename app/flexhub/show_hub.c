@@ -42,13 +42,17 @@ static const char *route_code(const struct fh_route *r)
 	case FH_RT_CONNECTED: return "C";
 	case FH_RT_LOCAL: return "L";
 	case FH_RT_NHRP: return r->len == 32 ? "H" : "S %";
+	case FH_RT_EIGRP: return r->len == 0 ? "D*" : "D";
+	case FH_RT_OSPF: return r->len == 0 ? "O*" : "O";
+	case FH_RT_BGP: return r->len == 0 ? "B*" : "B";
 	default: return r->len == 0 ? "S*" : "S";
 	}
 }
 
 static const char *route_src(uint8_t s)
 {
-	static const char *const n[FH_RT_SRC_MAX] = {"connected", "local", "static", "ikev2", "nhrp"};
+	static const char *const n[FH_RT_SRC_MAX] = {"connected", "local", "static", "ikev2", "nhrp",
+						       "eigrp", "ospf", "bgp", "frr"};
 
 	return s < FH_RT_SRC_MAX ? n[s] : "?";
 }
@@ -65,10 +69,13 @@ static void route_line(FILE *out, const struct fh_app *app, const struct fh_rout
 
 	ip4(r->prefix, p, sizeof(p));
 	fprintf(out, "%-3s%s%s/%u ", route_code(r), grouped ? "      " : "   ", p, r->len);
-	if (r->nh.kind == FH_NH_GATEWAY) {
+	if (r->nh.kind == FH_NH_GATEWAY || (r->src >= FH_RT_EIGRP && r->nh.gw != 0)) {
+		/* a protocol's route through a tunnel names the neighbour it came from, as IOS does */
 		ip4(r->nh.gw, gw, sizeof(gw));
 		fprintf(out, "[%u/0] via %s%s%s\n", r->distance, gw, r->nh.if_idx >= 0 ? ", " : "",
 			slot_name(app, r->nh.if_idx));
+	} else if (r->src >= FH_RT_EIGRP) {
+		fprintf(out, "[%u/0] via %s\n", r->distance, slot_name(app, r->nh.if_idx));
 	} else if (r->nh.kind == FH_NH_DROP) {
 		fprintf(out, "is directly connected, Null0\n");
 	} else {
@@ -88,6 +95,12 @@ static bool route_wanted(const struct fh_route *r, const char *filter)
 		return r->src == FH_RT_NHRP;
 	if (strcasecmp(filter, "ikev2") == 0)
 		return r->src == FH_RT_IKE;
+	if (strcasecmp(filter, "eigrp") == 0)
+		return r->src == FH_RT_EIGRP;
+	if (strcasecmp(filter, "ospf") == 0)
+		return r->src == FH_RT_OSPF;
+	if (strcasecmp(filter, "bgp") == 0)
+		return r->src == FH_RT_BGP;
 	return true;
 }
 

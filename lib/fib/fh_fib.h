@@ -42,6 +42,10 @@ enum fh_route_src {
 	FH_RT_STATIC,    /* S */
 	FH_RT_IKE,       /* S (pushed by IKEv2 mode-config) */
 	FH_RT_NHRP,      /* S % (NHRP shortcut) */
+	FH_RT_EIGRP,     /* D (learned by FRR's eigrpd) */
+	FH_RT_OSPF,      /* O */
+	FH_RT_BGP,       /* B */
+	FH_RT_FRR,       /* S (FRR's static routes, and protocols without an IOS code here) */
 	FH_RT_SRC_MAX,
 };
 
@@ -123,6 +127,8 @@ void fh_fib_stats(const struct fh_fib *f, struct fh_fib_stats *out);
 
 /* Owner tag of routes that come from the config file (connected, local, ip route). */
 #define FH_FIB_OWNER_CONFIG 0xffffffffu
+/* Owner tag of routes FRR installed (synced from the kernel, app/flexhub/routing.c). */
+#define FH_FIB_OWNER_FRR 0xfffffffeu
 
 /* NULL when no route. */
 static inline const struct fh_nh *fh_fib_lookup(const struct fh_fib *f, uint32_t dst)

@@ -11,7 +11,7 @@
 static const char *const categories[] = {
 	"crypto ikev2 packet", "crypto ikev2 internal", "crypto ikev2 error", "crypto ikev2 client flexvpn",
 	"crypto ipsec message", "crypto ipsec states", "crypto ipsec error", "crypto interface",
-	"nhrp detail", "nhrp event", "nhrp error", "nhrp packet", "nhrp routing", "dataplane",
+	"nhrp detail", "nhrp event", "nhrp error", "nhrp packet", "nhrp routing", "dataplane", "ip routing",
 };
 #define N_CAT (sizeof(categories) / sizeof(categories[0]))
 

@@ -50,4 +50,14 @@ int fh_rtnl_parse_route(const void *msg, size_t len, struct fh_rtnl_route *out);
 /* An RTM_NEWROUTE (add, with NLM_F_CREATE | NLM_F_REPLACE) or RTM_DELROUTE request. */
 int fh_rtnl_build_route(void *buf, size_t cap, const struct fh_rtnl_route *r, uint32_t seq);
 
+/* An RTM_NEWADDR request: addr/plen on interface ifindex (a mirror's address). */
+int fh_rtnl_build_addr(void *buf, size_t cap, uint32_t ifindex, uint32_t addr, uint8_t plen, uint32_t seq);
+/* An RTM_NEWLINK request: the interface up (or down) with this MTU (0 leaves it). */
+int fh_rtnl_build_link(void *buf, size_t cap, uint32_t ifindex, bool up, uint32_t mtu, uint32_t seq);
+/* An RTM_GETROUTE dump request of the IPv4 routes. */
+int fh_rtnl_build_dump(void *buf, size_t cap, uint32_t seq);
+/* An NLMSG_ERROR answer to seq: 0 for an ACK, the negative errno it carries, or 1 when the
+ * message is not that answer. */
+int fh_rtnl_ack(const void *msg, size_t len, uint32_t seq);
+
 #endif

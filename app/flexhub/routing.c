@@ -1,0 +1,551 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Routing through FRR (the router block), the way VPP's linux-cp lets FRR route for VPP:
+ * - every interface the router block covers (its address inside a `networks` line: tunnels,
+ *   Virtual-Access clones of a covered template, loopbacks, LAN ports) gets a kernel mirror, a TUN
+ *   device named by IOS's short form (lib/frr: Tu0, Va12, Gi2), with its address and MTU;
+ * - FRR's daemons (managed: zebra and one per protocol, configured from lib/frr's frr.conf, run as
+ *   user frr in flexhub's network namespace) see those devices and install what they learn into
+ *   the kernel; flexhub listens to the kernel's route messages (lib/rtnl) and offers each route to
+ *   its own FIB with the mirror's interface as next hop, withdrawn when FRR withdraws it;
+ * - with routing.frr external, FRR is someone else's: only the mirrors and the sync run.
+ * Everything here is the control lcore's; the syscalls are, too (never a worker's).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <net/if.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/if_tun.h>
+#include <linux/rtnetlink.h>
+
+#include "fh_frr.h"
+#include "fh_rtnl.h"
+#include "flexhub.h"
+
+#define FRR_DAEMONS_MAX 4
+
+struct fh_mirror {
+	int fd;                  /* the TUN device; -1 none */
+	uint32_t ifindex;
+	char name[FH_FRR_IFNAMSIZ];
+};
+
+struct fh_routing {
+	struct mnl_socket *ev;   /* route events (RTMGRP_IPV4_ROUTE), non-blocking */
+	struct mnl_socket *rq;   /* requests with acks, and the start-up dump */
+	uint32_t seq;
+	struct fh_mirror *m;     /* by interface slot */
+	uint32_t n_mirrors;
+	struct fh_map by_ifindex; /* kernel ifindex -> slot */
+	char dir[FH_DEVARGS_MAX];
+	pid_t pid[FRR_DAEMONS_MAX];
+	char daemon[FRR_DAEMONS_MAX][16];
+	uint32_t n_pid;
+	uint64_t routes_in, routes_out, routes_bad;
+	time_t last_reap;
+	uint8_t buf[32768];      /* one netlink datagram (a dump part is at most a page or two) */
+};
+
+static bool covered(const struct fh_config *cfg, uint32_t addr)
+{
+	for (uint32_t i = 0; i < cfg->n_router; i++)
+		for (uint32_t k = 0; k < cfg->router[i].n_network; k++) {
+			const struct fh_ace *a = &cfg->router[i].network[k];
+
+			if (((addr ^ a->addr) & ~a->wildcard) == 0)
+				return true;
+		}
+	return false;
+}
+
+/* Does this interface take part in routing (IOS: a network statement covers its address)? */
+static bool routed(const struct fh_app *app, int slot, uint32_t *addr, uint8_t *plen)
+{
+	const struct fh_iface *f = &app->ifs.v[slot];
+
+	if (!f->used || f->kind == FH_IF_VTEMPLATE || !fh_iface_addr(&app->ifs, slot, addr, plen))
+		return false;
+	return covered(app->cfg, *addr);
+}
+
+/* One request, answered by an ACK or an error; -errno or 0. */
+static int request(struct fh_routing *r, void *msg, int len)
+{
+	uint32_t seq = ((struct nlmsghdr *)msg)->nlmsg_seq;
+	int n;
+
+	if (len < 0 || mnl_socket_sendto(r->rq, msg, (size_t)len) < 0)
+		return -errno;
+	n = (int)mnl_socket_recvfrom(r->rq, r->buf, sizeof(r->buf));
+	if (n < 0)
+		return -errno;
+	n = fh_rtnl_ack(r->buf, (size_t)n, seq);
+	return n == 1 ? -EPROTO : n;
+}
+
+static uint32_t mirror_mtu(const struct fh_app *app, int slot)
+{
+	const struct fh_iface *f = &app->ifs.v[slot];
+	const struct fh_dp_tunnel *t = fh_dp_tunnel_get(&app->dp.tables, (uint32_t)slot);
+
+	if (f->kind == FH_IF_PHYSICAL && f->cfg_idx >= 0)
+		return app->cfg->iface[f->cfg_idx].mtu;
+	if (t != NULL && t->mtu != 0)
+		return t->mtu;
+	return 1400; /* a tunnel before its first SA: GRE over ESP leaves about this much */
+}
+
+static int mirror_open(struct fh_app *app, int slot, uint32_t addr, uint8_t plen)
+{
+	struct fh_routing *r = app->rt;
+	struct fh_mirror *m = &r->m[slot];
+	struct ifreq ifr;
+	uint8_t msg[256];
+	int fd, rc;
+
+	if (fh_frr_ifname(app->ifs.v[slot].name, m->name, sizeof(m->name)) < 0) {
+		fh_log(FH_LOG_ERR, "routing", "%s: no kernel name fits for its mirror", app->ifs.v[slot].name);
+		return -1;
+	}
+	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		fh_log(FH_LOG_ERR, "routing", "%s: /dev/net/tun: %s", app->ifs.v[slot].name, strerror(errno));
+		return -1;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", m->name);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0 || (m->ifindex = if_nametoindex(m->name)) == 0) {
+		fh_log(FH_LOG_ERR, "routing", "%s: mirror %s: %s", app->ifs.v[slot].name, m->name, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	m->fd = fd;
+	rc = request(r, msg, fh_rtnl_build_addr(msg, sizeof(msg), m->ifindex, addr, plen, ++r->seq));
+	if (rc == 0)
+		rc = request(r, msg, fh_rtnl_build_link(msg, sizeof(msg), m->ifindex, true, mirror_mtu(app, slot), ++r->seq));
+	if (rc < 0)
+		fh_log(FH_LOG_ERR, "routing", "%s: mirror %s: address or state not set: %s", app->ifs.v[slot].name, m->name,
+		       strerror(-rc));
+	fh_map_put(&r->by_ifindex, m->ifindex, (uint32_t)slot);
+	r->n_mirrors++;
+	fh_debug("ip routing", "%s: kernel mirror %s (ifindex %u)", app->ifs.v[slot].name, m->name, m->ifindex);
+	return 0;
+}
+
+static void mirror_close(struct fh_app *app, int slot)
+{
+	struct fh_routing *r = app->rt;
+	struct fh_mirror *m = &r->m[slot];
+
+	if (m->fd < 0)
+		return;
+	/* FRR's routes through it: the kernel drops them with the device, and so do we */
+	fh_map_del(&r->by_ifindex, m->ifindex);
+	close(m->fd); /* a non-persistent TUN device goes with its last descriptor */
+	m->fd = -1;
+	r->n_mirrors--;
+}
+
+void fh_routing_iface(struct fh_app *app, int slot, bool up)
+{
+	uint32_t a;
+	uint8_t l;
+
+	if (app->rt == NULL || slot < 0 || (uint32_t)slot >= app->lim.interfaces)
+		return;
+	if (!up) {
+		mirror_close(app, slot);
+		return;
+	}
+	if (app->rt->m[slot].fd < 0 && routed(app, slot, &a, &l))
+		mirror_open(app, slot, a, l);
+}
+
+/* ---- FRR's daemons ---- */
+
+static const char *state_dir(const struct fh_config *cfg, char *buf, size_t len)
+{
+	if (cfg->routing.state_dir[0])
+		snprintf(buf, len, "%s", cfg->routing.state_dir);
+	else
+		snprintf(buf, len, "/run/flexhub-%s-frr", cfg->hostname);
+	return buf;
+}
+
+static int write_conf(struct fh_app *app, const char *path, uid_t uid, gid_t gid)
+{
+	char log[FH_DEVARGS_MAX + 16];
+	FILE *f = fopen(path, "w");
+	int rc;
+
+	if (f == NULL)
+		return -1;
+	snprintf(log, sizeof(log), "%s/frr.log", app->rt->dir);
+	rc = fh_frr_conf(f, app->cfg, log);
+	if (fclose(f) != 0)
+		rc = -1;
+	if (rc == 0 && chown(path, uid, gid) < 0)
+		rc = -1;
+	return rc;
+}
+
+static void spawn(struct fh_app *app, const char *daemon)
+{
+	struct fh_routing *r = app->rt;
+	char bin[FH_DEVARGS_MAX + 32], conf[FH_DEVARGS_MAX + 16], pidf[FH_DEVARGS_MAX + 32],
+		zs[FH_DEVARGS_MAX + 16], logf[FH_DEVARGS_MAX + 40];
+	pid_t pid;
+
+	if (r->n_pid == FRR_DAEMONS_MAX)
+		return;
+	snprintf(bin, sizeof(bin), "%s/%s", app->cfg->routing.frr_dir, daemon);
+	snprintf(conf, sizeof(conf), "%s/frr.conf", r->dir);
+	snprintf(pidf, sizeof(pidf), "%s/%s.pid", r->dir, daemon);
+	snprintf(zs, sizeof(zs), "%s/zserv.api", r->dir);
+	snprintf(logf, sizeof(logf), "file:%s/%s.log", r->dir, daemon);
+	pid = fork();
+	if (pid == 0) {
+		/* out of our process group: a Ctrl-C reaches flexhub, which stops FRR itself */
+		setsid();
+		execl(bin, daemon, "-f", conf, "-i", pidf, "-z", zs, "--vty_socket", r->dir, "-u", "frr", "-g", "frr",
+		      "--log", logf, (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0) {
+		fh_log(FH_LOG_ERR, "routing", "cannot start %s: %s", bin, strerror(errno));
+		return;
+	}
+	r->pid[r->n_pid] = pid;
+	snprintf(r->daemon[r->n_pid++], sizeof(r->daemon[0]), "%s", daemon);
+	fh_log(FH_LOG_INFO, "routing", "started FRR's %s (pid %d; vtysh --vty_socket %s)", daemon, (int)pid, r->dir);
+}
+
+/* Every directory above dir must be searchable by others, or FRR (user frr) cannot reach it. */
+static void reachable(const char *dir)
+{
+	char up[FH_DEVARGS_MAX];
+	struct stat st;
+	char *sl;
+
+	snprintf(up, sizeof(up), "%s", dir);
+	while ((sl = strrchr(up, '/')) != NULL && sl != up) {
+		*sl = '\0';
+		if (stat(up, &st) == 0 && (st.st_mode & S_IXOTH) == 0)
+			fh_log(FH_LOG_ERR, "routing", "%s is not searchable by others: FRR (user frr) cannot reach %s; choose "
+			       "routing.state-dir elsewhere", up, dir);
+	}
+}
+
+static int frr_start(struct fh_app *app)
+{
+	struct fh_routing *r = app->rt;
+	const struct passwd *pw = getpwnam("frr");
+	const struct group *gr = getgrnam("frr");
+	char conf[FH_DEVARGS_MAX + 16];
+
+	if (pw == NULL || gr == NULL) {
+		fh_log(FH_LOG_ERR, "routing", "FRR's user frr does not exist: install FRR (Debian package frr) or set "
+					      "routing.frr: external");
+		return -1;
+	}
+	if (mkdir(r->dir, 0750) < 0 && errno != EEXIST) {
+		fh_log(FH_LOG_ERR, "routing", "%s: %s", r->dir, strerror(errno));
+		return -1;
+	}
+	/* FRR drops root for user frr: its sockets, pid files and logs are in a directory it owns,
+	 * and every directory above must let it through */
+	if (chown(r->dir, pw->pw_uid, gr->gr_gid) < 0)
+		fh_log(FH_LOG_WARN, "routing", "%s: chown: %s", r->dir, strerror(errno));
+	reachable(r->dir);
+	snprintf(conf, sizeof(conf), "%s/frr.conf", r->dir);
+	if (write_conf(app, conf, pw->pw_uid, gr->gr_gid) < 0) {
+		fh_log(FH_LOG_ERR, "routing", "%s: cannot write: %s", conf, strerror(errno));
+		return -1;
+	}
+	spawn(app, "zebra");
+	for (uint32_t i = 0; i < app->cfg->n_router; i++) {
+		const char *n = app->cfg->router[i].hdr.name;
+
+		spawn(app, strcmp(n, "eigrp") == 0 ? "eigrpd" : strcmp(n, "ospf") == 0 ? "ospfd" : "bgpd");
+	}
+	return 0;
+}
+
+static void frr_stop(struct fh_app *app)
+{
+	struct fh_routing *r = app->rt;
+
+	for (uint32_t i = 0; i < r->n_pid; i++)
+		if (r->pid[i] > 0)
+			kill(r->pid[i], SIGTERM);
+	for (uint32_t i = 0; i < r->n_pid; i++) {
+		int st;
+
+		if (r->pid[i] <= 0)
+			continue;
+		for (int t = 0; t < 200 && waitpid(r->pid[i], &st, WNOHANG) == 0; t++)
+			usleep(10000);
+		if (waitpid(r->pid[i], &st, WNOHANG) == 0) {
+			kill(r->pid[i], SIGKILL);
+			waitpid(r->pid[i], &st, 0);
+		}
+	}
+	r->n_pid = 0;
+}
+
+/* ---- routes from the kernel ---- */
+
+static void route_src(uint8_t proto, uint8_t *src, uint8_t *dist)
+{
+	switch (proto) {
+	case FH_RTPROT_EIGRP: *src = FH_RT_EIGRP; *dist = 90; break;
+	case FH_RTPROT_OSPF: *src = FH_RT_OSPF; *dist = 110; break;
+	case FH_RTPROT_BGP: *src = FH_RT_BGP; *dist = 20; break;
+	default: *src = FH_RT_FRR; *dist = 1; break;
+	}
+}
+
+static void route_msg(struct fh_app *app, const struct nlmsghdr *nlh)
+{
+	struct fh_routing *r = app->rt;
+	struct fh_rtnl_route rt;
+	struct fh_nh nh = {0};
+	uint8_t src, dist;
+	uint32_t slot;
+	int rc = fh_rtnl_parse_route(nlh, nlh->nlmsg_len, &rt);
+
+	if (rc == FH_RTNL_BAD) {
+		r->routes_bad++;
+		return;
+	}
+	/* the kernel's own (our mirrors' connected routes) and other tables are not FRR's word */
+	if (rc != FH_RTNL_OK || rt.protocol <= FH_RTPROT_STATIC || rt.table != RT_TABLE_MAIN ||
+	    rt.type != RTN_UNICAST || !fh_map_get(&r->by_ifindex, rt.oif, &slot))
+		return;
+	route_src(rt.protocol, &src, &dist);
+	if (!rt.add) {
+		if (fh_fib_del(app->dp.tables.fib, rt.prefix, rt.len, src, FH_FIB_OWNER_FRR) == 0)
+			r->routes_out++;
+		return;
+	}
+	nh.if_idx = (int32_t)slot;
+	if (app->ifs.v[slot].kind == FH_IF_PHYSICAL) {
+		nh.kind = rt.has_gw ? FH_NH_GATEWAY : FH_NH_PORT;
+		nh.port = (uint16_t)app->ifs.v[slot].port;
+		nh.gw = rt.gw;
+	} else {
+		nh.kind = FH_NH_TUNNEL;
+		nh.tunnel = slot;
+		nh.gw = rt.gw; /* shown as "via", not used to forward */
+	}
+	if (fh_fib_add(app->dp.tables.fib, rt.prefix, rt.len, src, dist, &nh, FH_FIB_OWNER_FRR) < 0) {
+		app->cc[FH_CC_ROUTE_LIMIT]++;
+		fh_log(FH_LOG_ERR, "routing", "FRR's route %u.%u.%u.%u/%u not installed: %s", rt.prefix >> 24,
+		       (rt.prefix >> 16) & 0xff, (rt.prefix >> 8) & 0xff, rt.prefix & 0xff, rt.len, strerror(errno));
+		return;
+	}
+	r->routes_in++;
+}
+
+static void messages(struct fh_app *app, const uint8_t *buf, size_t len)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+	int left = (int)len;
+
+	for (; mnl_nlmsg_ok(nlh, left) && nlh->nlmsg_len <= (uint32_t)left; nlh = mnl_nlmsg_next(nlh, &left))
+		if (nlh->nlmsg_type == RTM_NEWROUTE || nlh->nlmsg_type == RTM_DELROUTE)
+			route_msg(app, nlh);
+}
+
+/* A daemon of ours that died is said once, with where to look; it is not restarted (a crash loop
+ * would hide the reason). */
+static void reap(struct fh_routing *r)
+{
+	for (uint32_t i = 0; i < r->n_pid; i++) {
+		int st;
+
+		if (r->pid[i] <= 0 || waitpid(r->pid[i], &st, WNOHANG) != r->pid[i])
+			continue;
+		fh_log(FH_LOG_ERR, "routing", "FRR's %s exited (%s %d); see %s/%s.log", r->daemon[i],
+		       WIFSIGNALED(st) ? "signal" : "status", WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st), r->dir,
+		       r->daemon[i]);
+		r->pid[i] = -1;
+	}
+}
+
+void fh_routing_poll(struct fh_app *app)
+{
+	struct fh_routing *r = app->rt;
+	time_t now = time(NULL);
+
+	if (r != NULL && now != r->last_reap) {
+		r->last_reap = now;
+		reap(r);
+	}
+
+	for (int i = 0; r != NULL && i < 64; i++) {
+		ssize_t n = mnl_socket_recvfrom(r->ev, r->buf, sizeof(r->buf));
+
+		if (n <= 0) {
+			if (n < 0 && errno == ENOBUFS) {
+				/* the kernel dropped events: we may have missed routes; say so loudly */
+				fh_log(FH_LOG_ERR, "routing", "netlink events lost (ENOBUFS): FIB may miss FRR routes");
+				continue;
+			}
+			break;
+		}
+		messages(app, r->buf, (size_t)n);
+	}
+}
+
+/* The routes already in the kernel (an external FRR that runs already). */
+static void dump(struct fh_app *app)
+{
+	struct fh_routing *r = app->rt;
+	uint8_t msg[256];
+	int len = fh_rtnl_build_dump(msg, sizeof(msg), ++r->seq);
+
+	if (len < 0 || mnl_socket_sendto(r->rq, msg, (size_t)len) < 0)
+		return;
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(r->rq, r->buf, sizeof(r->buf));
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)r->buf;
+
+		if (n <= 0 || nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR)
+			break;
+		messages(app, r->buf, (size_t)n);
+	}
+}
+
+static struct mnl_socket *nl_open(unsigned int groups)
+{
+	struct mnl_socket *s = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC | (groups ? SOCK_NONBLOCK : 0));
+
+	if (s != NULL && mnl_socket_bind(s, groups, MNL_SOCKET_AUTOPID) < 0) {
+		mnl_socket_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+int fh_routing_start(struct fh_app *app)
+{
+	struct fh_routing *r;
+
+	if (app->cfg->n_router == 0)
+		return 0;
+	r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return -1;
+	app->rt = r;
+	r->m = calloc(app->lim.interfaces, sizeof(*r->m));
+	if (r->m == NULL || fh_map_init(&r->by_ifindex, 64) < 0)
+		return -1;
+	for (uint32_t i = 0; i < app->lim.interfaces; i++)
+		r->m[i].fd = -1;
+	r->ev = nl_open(RTMGRP_IPV4_ROUTE);
+	r->rq = nl_open(0);
+	if (r->ev == NULL || r->rq == NULL) {
+		fh_log(FH_LOG_ERR, "routing", "netlink: %s", strerror(errno));
+		return -1;
+	}
+	state_dir(app->cfg, r->dir, sizeof(r->dir));
+	for (uint32_t i = 0; i < app->ifs.n; i++)
+		fh_routing_iface(app, (int)i, true);
+	dump(app);
+	if (app->cfg->routing.frr == FH_FRR_MANAGED)
+		frr_start(app);
+	fh_log(FH_LOG_INFO, "routing", "%u interface(s) mirrored for FRR (%s)", r->n_mirrors,
+	       app->cfg->routing.frr == FH_FRR_MANAGED ? "managed" : "external");
+	return 0;
+}
+
+void fh_routing_stop(struct fh_app *app)
+{
+	struct fh_routing *r = app->rt;
+
+	if (r == NULL)
+		return;
+	frr_stop(app);
+	for (uint32_t i = 0; r->m != NULL && i < app->lim.interfaces; i++)
+		mirror_close(app, (int)i);
+	if (app->dp.tables.fib != NULL)
+		fh_fib_del_owner(app->dp.tables.fib, FH_FIB_OWNER_FRR);
+	if (r->ev != NULL)
+		mnl_socket_close(r->ev);
+	if (r->rq != NULL)
+		mnl_socket_close(r->rq);
+	fh_map_fini(&r->by_ifindex);
+	free(r->m);
+	free(r);
+	app->rt = NULL;
+}
+
+/* frr.conf of a config, without its first line (which names the file): what FRR would be told. */
+static char *conf_text(const struct fh_config *cfg)
+{
+	char *buf = NULL, *nl;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (f == NULL)
+		return NULL;
+	fh_frr_conf(f, cfg, "");
+	fprintf(f, "routing %u %s %s\n", cfg->routing.frr, cfg->routing.frr_dir, cfg->routing.state_dir);
+	fclose(f);
+	nl = buf != NULL ? strchr(buf, '\n') : NULL;
+	if (nl != NULL)
+		memmove(buf, nl + 1, strlen(nl + 1) + 1);
+	return buf;
+}
+
+/* A reload: mirrors follow the interfaces and the router block; FRR is given its new config by a
+ * restart of its daemons (adjacencies re-form) only when what it would be told changed. */
+void fh_routing_reload(struct fh_app *app, const struct fh_config *old)
+{
+	char *a = conf_text(old), *b = conf_text(app->cfg);
+	bool changed = a == NULL || b == NULL || strcmp(a, b) != 0 || (old->n_router == 0) != (app->cfg->n_router == 0);
+
+	free(a);
+	free(b);
+	if (app->rt == NULL || changed) {
+		if (app->rt != NULL || app->cfg->n_router > 0)
+			fh_log(FH_LOG_INFO, "routing", "router block changed: FRR restarted with the new one");
+		fh_routing_stop(app);
+		fh_routing_start(app);
+		return;
+	}
+	for (uint32_t i = 0; i < app->ifs.n && i < app->lim.interfaces; i++) {
+		uint32_t ad;
+		uint8_t l;
+
+		if (!routed(app, (int)i, &ad, &l))
+			mirror_close(app, (int)i);
+		else
+			fh_routing_iface(app, (int)i, true);
+	}
+}
+
+void fh_routing_stats(const struct fh_app *app, uint32_t *mirrors, uint64_t *in, uint64_t *out, uint64_t *bad)
+{
+	const struct fh_routing *r = app->rt;
+
+	*mirrors = r ? r->n_mirrors : 0;
+	*in = r ? r->routes_in : 0;
+	*out = r ? r->routes_out : 0;
+	*bad = r ? r->routes_bad : 0;
+}
