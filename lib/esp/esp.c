@@ -37,7 +37,7 @@ struct fh_sa *fh_sa_create(const struct fh_sa_params *p, const struct fh_crypto_
 
 	if (p->replay_win > FH_REPLAY_WIN_MAX || (p->mode != FH_ESP_TUNNEL && p->mode != FH_ESP_TRANSPORT))
 		return NULL;
-	size_t base = RTE_ALIGN_CEIL(sizeof(*sa) + eng->sess_size, RTE_CACHE_LINE_SIZE);
+	size_t base = fh_sa_lst_offset(eng);
 	uint16_t nl = p->dir == FH_SA_OUT ? (p->n_lcores ? p->n_lcores : 1) : 0;
 
 	sa = rte_zmalloc("fh_sa", base + nl * sizeof(struct fh_sa_lstats), RTE_CACHE_LINE_SIZE);
@@ -45,6 +45,7 @@ struct fh_sa *fh_sa_create(const struct fh_sa_params *p, const struct fh_crypto_
 		return NULL;
 	sa->lst = nl ? (struct fh_sa_lstats *)((uint8_t *)sa + base) : NULL;
 	sa->n_lst = nl;
+	sa->seq_single = p->dir == FH_SA_OUT && p->n_lcores == 1;
 	sa->spi = p->spi;
 	sa->dir = p->dir;
 	sa->mode = p->mode;
@@ -549,7 +550,14 @@ uint16_t fh_esp_outbound(struct fh_esp_lcore *lc, struct rte_mbuf *m[], struct f
 
 		for (run = 1; i + run < n && sa[i + run] == sa[i]; run++)
 			;
-		base = __atomic_fetch_add(&sa[i]->seq, run, __ATOMIC_RELAXED);
+		if (sa[i]->seq_single && lc->index == 0) {
+			/* the only writer: a plain add lets the line's miss overlap with other work,
+			 * where a locked one would stall the core on it */
+			base = sa[i]->seq;
+			__atomic_store_n(&sa[i]->seq, base + run, __ATOMIC_RELAXED);
+		} else {
+			base = __atomic_fetch_add(&sa[i]->seq, run, __ATOMIC_RELAXED);
+		}
 		if (sa[i]->life_bytes != 0)
 			for (uint16_t l = 0; l < sa[i]->n_lst; l++)
 				bytes += __atomic_load_n(&sa[i]->lst[l].bytes, __ATOMIC_RELAXED);

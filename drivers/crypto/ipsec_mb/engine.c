@@ -11,22 +11,36 @@
 #include "fh_config.h"
 #include "fh_crypto.h"
 
+/*
+ * Laid out in the order one op reads it, so that a worker prefetching the first sess_hot bytes of
+ * a cold SA gets what this op needs: the scalars, then the HMAC states and the round keys of the
+ * session's own direction (CBC), or the GCM key data.
+ */
 struct mb_sess {
-	/* expanded AES keys: 15 round keys of 16 bytes for AES-256, aligned for the vector loads */
-	uint8_t enc_keys[16 * 15] __attribute__((aligned(16)));
-	uint8_t dec_keys[16 * 15] __attribute__((aligned(16)));
-	struct gcm_key_data gcm __attribute__((aligned(64)));
-	/* HMAC inner and outer states after the first block (key xor ipad/opad) */
-	uint8_t ipad[64] __attribute__((aligned(16)));
-	uint8_t opad[64] __attribute__((aligned(16)));
 	uint8_t salt[4];
 	uint8_t encr;
 	uint8_t integ;
 	uint8_t key_len;
 	uint8_t icv_len;
+	uint8_t dec_first;      /* keys[0] holds the decryption round keys (an inbound session) */
 	IMB_CIPHER_MODE mode;
 	IMB_HASH_ALG hash;
+	union {
+		struct {
+			/* HMAC inner and outer states after the first block (key xor ipad/opad) */
+			uint8_t ipad[64];
+			uint8_t opad[64];
+			/* expanded AES keys, 15 round keys of 16 bytes for AES-256: this session's
+			 * direction first */
+			uint8_t keys[2][16 * 15] __attribute__((aligned(16)));
+		} cbc;
+		struct gcm_key_data gcm;
+	} k __attribute__((aligned(64)));
 };
+
+/* One op reads the scalar line, then the HMAC states and its round keys (CBC: 64 + 128 + 240
+ * bytes), or the GCM round keys and the first hash-key powers. */
+#define MB_SESS_HOT 448
 
 static void *mb_lcore_create(void)
 {
@@ -65,20 +79,20 @@ static int hmac_pads(IMB_MGR *mb, struct mb_sess *s, const uint8_t *key, uint32_
 	}
 	switch (s->integ) {
 	case FH_INTEG_SHA1_96:
-		IMB_SHA1_ONE_BLOCK(mb, ib, s->ipad);
-		IMB_SHA1_ONE_BLOCK(mb, ob, s->opad);
+		IMB_SHA1_ONE_BLOCK(mb, ib, s->k.cbc.ipad);
+		IMB_SHA1_ONE_BLOCK(mb, ob, s->k.cbc.opad);
 		break;
 	case FH_INTEG_SHA256_128:
-		IMB_SHA256_ONE_BLOCK(mb, ib, s->ipad);
-		IMB_SHA256_ONE_BLOCK(mb, ob, s->opad);
+		IMB_SHA256_ONE_BLOCK(mb, ib, s->k.cbc.ipad);
+		IMB_SHA256_ONE_BLOCK(mb, ob, s->k.cbc.opad);
 		break;
 	case FH_INTEG_SHA384_192:
-		IMB_SHA384_ONE_BLOCK(mb, ib, s->ipad);
-		IMB_SHA384_ONE_BLOCK(mb, ob, s->opad);
+		IMB_SHA384_ONE_BLOCK(mb, ib, s->k.cbc.ipad);
+		IMB_SHA384_ONE_BLOCK(mb, ob, s->k.cbc.opad);
 		break;
 	case FH_INTEG_SHA512_256:
-		IMB_SHA512_ONE_BLOCK(mb, ib, s->ipad);
-		IMB_SHA512_ONE_BLOCK(mb, ob, s->opad);
+		IMB_SHA512_ONE_BLOCK(mb, ib, s->k.cbc.ipad);
+		IMB_SHA512_ONE_BLOCK(mb, ob, s->k.cbc.opad);
 		break;
 	default:
 		return -1;
@@ -108,10 +122,10 @@ static int mb_sess_init(void *sp, const struct fh_crypto_xform *x, enum fh_crypt
 	IMB_MGR *mb = setup_mgr();
 	int rc = 0;
 
-	(void)dir;
 	if (mb == NULL)
 		return -1;
 	memset(s, 0, sizeof(*s));
+	s->dec_first = dir == FH_CRYPTO_DECRYPT;
 	s->encr = x->encr;
 	s->integ = x->integ;
 	s->icv_len = (uint8_t)fh_crypto_icv_len(x->encr, x->integ);
@@ -122,11 +136,11 @@ static int mb_sess_init(void *sp, const struct fh_crypto_xform *x, enum fh_crypt
 		s->mode = IMB_CIPHER_CBC;
 		s->key_len = (uint8_t)x->enc_key_len;
 		if (x->enc_key_len == 16)
-			IMB_AES_KEYEXP_128(mb, x->enc_key, s->enc_keys, s->dec_keys);
+			IMB_AES_KEYEXP_128(mb, x->enc_key, s->k.cbc.keys[s->dec_first], s->k.cbc.keys[!s->dec_first]);
 		else if (x->enc_key_len == 24)
-			IMB_AES_KEYEXP_192(mb, x->enc_key, s->enc_keys, s->dec_keys);
+			IMB_AES_KEYEXP_192(mb, x->enc_key, s->k.cbc.keys[s->dec_first], s->k.cbc.keys[!s->dec_first]);
 		else if (x->enc_key_len == 32)
-			IMB_AES_KEYEXP_256(mb, x->enc_key, s->enc_keys, s->dec_keys);
+			IMB_AES_KEYEXP_256(mb, x->enc_key, s->k.cbc.keys[s->dec_first], s->k.cbc.keys[!s->dec_first]);
 		else
 			rc = -1;
 		break;
@@ -136,9 +150,9 @@ static int mb_sess_init(void *sp, const struct fh_crypto_xform *x, enum fh_crypt
 		s->hash = IMB_AUTH_AES_GMAC;
 		s->key_len = (uint8_t)(x->enc_key_len - 4);
 		if (x->enc_key_len == 20)
-			IMB_AES128_GCM_PRE(mb, x->enc_key, &s->gcm);
+			IMB_AES128_GCM_PRE(mb, x->enc_key, &s->k.gcm);
 		else if (x->enc_key_len == 36)
-			IMB_AES256_GCM_PRE(mb, x->enc_key, &s->gcm);
+			IMB_AES256_GCM_PRE(mb, x->enc_key, &s->k.gcm);
 		else
 			rc = -1;
 		if (rc == 0)
@@ -190,8 +204,8 @@ static void fill_job(IMB_JOB *job, struct fh_crypto_op *op, enum fh_crypto_dir d
 	if (s->mode == IMB_CIPHER_GCM) {
 		memcpy(op->nonce, s->salt, 4);
 		memcpy(op->nonce + 4, op->iv, 8);
-		job->enc_keys = &s->gcm;
-		job->dec_keys = &s->gcm;
+		job->enc_keys = &s->k.gcm;
+		job->dec_keys = &s->k.gcm;
 		job->iv = op->nonce;
 		job->iv_len_in_bytes = 12;
 		job->u.GCM.aad = op->aad;
@@ -200,8 +214,8 @@ static void fill_job(IMB_JOB *job, struct fh_crypto_op *op, enum fh_crypto_dir d
 		job->msg_len_to_hash_in_bytes = op->cipher_len;
 		return;
 	}
-	job->enc_keys = s->enc_keys;
-	job->dec_keys = s->dec_keys;
+	job->enc_keys = s->k.cbc.keys[s->dec_first];
+	job->dec_keys = s->k.cbc.keys[!s->dec_first];
 	job->iv = op->iv;
 	job->iv_len_in_bytes = s->mode == IMB_CIPHER_CBC ? 16 : 0;
 	if (s->hash == IMB_AUTH_NULL) {
@@ -215,8 +229,8 @@ static void fill_job(IMB_JOB *job, struct fh_crypto_op *op, enum fh_crypto_dir d
 	job->cipher_start_src_offset_in_bytes = (uint64_t)(op->cipher - op->auth);
 	job->hash_start_src_offset_in_bytes = 0;
 	job->msg_len_to_hash_in_bytes = op->auth_len;
-	job->u.HMAC._hashed_auth_key_xor_ipad = s->ipad;
-	job->u.HMAC._hashed_auth_key_xor_opad = s->opad;
+	job->u.HMAC._hashed_auth_key_xor_ipad = s->k.cbc.ipad;
+	job->u.HMAC._hashed_auth_key_xor_opad = s->k.cbc.opad;
 }
 
 static int job_done(const IMB_JOB *job, enum fh_crypto_dir dir)
@@ -256,6 +270,7 @@ static uint16_t mb_process(void *lctx, enum fh_crypto_dir dir, struct fh_crypto_
 const struct fh_crypto_engine fh_crypto_ipsec_mb = {
 	.name = "ipsec-mb",
 	.sess_size = sizeof(struct mb_sess),
+	.sess_hot = MB_SESS_HOT,
 	.sess_init = mb_sess_init,
 	.sess_clear = mb_sess_clear,
 	.lcore_create = mb_lcore_create,
