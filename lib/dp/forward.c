@@ -312,7 +312,13 @@ void fh_stage_forward_burst(struct fh_stage *st, struct rte_mbuf *m[], uint16_t 
 	}
 	for (uint16_t i = 0; i < n; i++)
 		if (tun[i] != NULL && tun[i]->out != NULL)
-			fh_sa_prefetch(lc, tun[i]->out, FH_SA_OUT);
+			fh_sa_prefetch_head(tun[i]->out);
+	for (uint16_t i = 0; i < n; i++)
+		if (tun[i] != NULL && tun[i]->out != NULL)
+			fh_sa_prefetch_sess(lc, tun[i]->out);
+	for (uint16_t i = 0; i < n; i++)
+		if (tun[i] != NULL && tun[i]->out != NULL)
+			fh_sa_prefetch_ctr(lc, tun[i]->out, FH_SA_OUT);
 	for (uint16_t i = 0; i < n; i++)
 		if (nh[i] != NULL)
 			forward_to(st, m[i], nh[i], tun[i]);

@@ -167,16 +167,28 @@ static inline size_t fh_sa_lst_offset(const struct fh_crypto_engine *eng)
 
 /*
  * Ask for the lines one packet of sa will touch, without reading the SA (its own loads would
- * wait for the very miss being prefetched): the first line, for writing (seq, counters), the
- * session's first eng->sess_hot bytes, and outbound this lcore's counter line, inbound the replay
- * window's first line and the counters. Workers, a stage before ESP, for a whole burst, so the
- * misses of many SAs overlap. Prefetches do not fault, so an address past a short SA is harmless.
+ * wait for the very miss being prefetched). Workers, a stage before ESP, for a whole burst, so the
+ * misses of many SAs overlap; a burst spread over many SAs asks for each part for every packet
+ * before the next part, in the order ESP reads them, since the core has only so many misses in
+ * flight. Prefetches do not fault, so an address past a short SA is harmless.
  */
-static inline void fh_sa_prefetch(const struct fh_esp_lcore *lc, const struct fh_sa *sa, enum fh_sa_dir dir)
+/* The first line, for writing (seq, expiry flags). */
+static inline void fh_sa_prefetch_head(const struct fh_sa *sa)
 {
-	const uint8_t *s = sa->sess;
-
 	__builtin_prefetch(sa, 1, 3);
+}
+
+/* The session's first eng->sess_hot bytes: what the engine reads for one op. */
+static inline void fh_sa_prefetch_sess(const struct fh_esp_lcore *lc, const struct fh_sa *sa)
+{
+	for (size_t o = 0; o < lc->eng->sess_hot; o += RTE_CACHE_LINE_SIZE)
+		__builtin_prefetch(sa->sess + o, 0, 3);
+}
+
+/* Counters, for writing: outbound this lcore's line, inbound the replay window's first line and
+ * the owner's counters. */
+static inline void fh_sa_prefetch_ctr(const struct fh_esp_lcore *lc, const struct fh_sa *sa, enum fh_sa_dir dir)
+{
 	if (dir == FH_SA_OUT) {
 		__builtin_prefetch((const uint8_t *)sa + fh_sa_lst_offset(lc->eng) +
 				   (size_t)lc->index * sizeof(struct fh_sa_lstats), 1, 3);
@@ -184,9 +196,15 @@ static inline void fh_sa_prefetch(const struct fh_esp_lcore *lc, const struct fh
 		__builtin_prefetch(&sa->rp, 1, 3);
 		__builtin_prefetch(&sa->st, 1, 3);
 	}
-	for (size_t o = 0; o < lc->eng->sess_hot; o += RTE_CACHE_LINE_SIZE)
-		__builtin_prefetch(s + o, 0, 3);
 }
+
+static inline void fh_sa_prefetch(const struct fh_esp_lcore *lc, const struct fh_sa *sa, enum fh_sa_dir dir)
+{
+	fh_sa_prefetch_head(sa);
+	fh_sa_prefetch_ctr(lc, sa, dir);
+	fh_sa_prefetch_sess(lc, sa);
+}
+
 void fh_esp_lcore_fini(struct fh_esp_lcore *lc);
 
 /*
