@@ -153,6 +153,9 @@ struct fh_esp_lcore {
 	struct fh_crypto_op ops[FH_ESP_BURST_MAX];
 	uint8_t saved_icv[FH_ESP_BURST_MAX][FH_CRYPTO_ICV_MAX];
 	uint8_t iv[FH_ESP_BURST_MAX][16];
+	void *iv_gen;                        /* CBC IVs: AES-128-CTR keystream under a per-lcore
+					      * random key (an EVP_CIPHER_CTX) */
+	uint32_t iv_blocks;                  /* IV blocks since that key was drawn */
 };
 
 _Static_assert(offsetof(struct fh_sa, dir) <= RTE_CACHE_LINE_SIZE, "struct fh_sa: the per-packet fields fill one line");

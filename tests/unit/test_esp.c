@@ -429,7 +429,8 @@ static void single_writer(void)
 	struct rte_mbuf *m[8];
 	struct fh_sa *sa[8];
 	uint8_t why[8], nh;
-	uint32_t next[2] = {1, 1}, bad = 0, okdec = 0;
+	uint32_t next[2] = {1, 1}, bad = 0, okdec = 0, same_iv = 0;
+	uint8_t ivs[16][16];
 	uint16_t k;
 
 	op.n_lcores = 0;
@@ -455,6 +456,7 @@ static void single_writer(void)
 		int which = spi == 0x2002;
 
 		bad += seq != next[which]++;
+		memcpy(ivs[i], e + 8, 16);
 		if (!which)
 			okdec += dec1(&lc_mb, ain, m[i], &nh) == FH_ESP_OK;
 		else
@@ -463,6 +465,20 @@ static void single_writer(void)
 	fh_check(k == 8 && bad == 0 && a->seq == 5 && b->seq == 3 && okdec == 5,
 		 "single writer: interleaved runs numbered in order (A 1..5, B 1..3), A's decrypt (k %u, bad %u, dec %u)", k,
 		 bad, okdec);
+	/* a second burst: CBC IVs never repeat, within a burst or across bursts */
+	for (int i = 0; i < 8; i++) {
+		m[i] = ip_packet(100, IPPROTO_UDP, (uint8_t)i);
+		sa[i] = a;
+	}
+	k = (uint16_t)(k + fh_esp_outbound(&lc_mb, m, sa, 8, why));
+	for (uint16_t i = 0; i < 8 && k == 16; i++) {
+		memcpy(ivs[8 + i], rte_pktmbuf_mtod(m[i], const uint8_t *) + 28, 16);
+		rte_pktmbuf_free(m[i]);
+	}
+	for (int i = 0; i < 16; i++)
+		for (int j = 0; j < i; j++)
+			same_iv += memcmp(ivs[i], ivs[j], 16) == 0;
+	fh_check(k == 16 && same_iv == 0, "CBC IVs of two bursts all different (%u equal pairs)", same_iv);
 	fh_sa_destroy(a);
 	fh_sa_destroy(b);
 	fh_sa_destroy(ain);
