@@ -14,6 +14,7 @@
 #include "fh_config.h"
 #include "fh_ctl.h"
 #include "fh_dp.h"
+#include "fh_rss.h"
 #include "fh_iface.h"
 #include "fh_ike.h"
 #include "fh_neigh.h"
@@ -98,6 +99,7 @@ struct fh_app {
 	struct fh_iface_table ifs;
 	int port_if[FH_DP_PORTS_MAX]; /* data-plane port -> the slot of its interface (-1 none) */
 	struct fh_dp dp;
+	struct fh_rss rss[FH_DP_PORTS_MAX]; /* per data-plane port, read at start; reta_size 0: no RSS */
 	struct rte_mempool *pool;
 	struct fh_ctl_server ctl;
 	struct fh_dp_worker_arg wargs[FH_DP_WORKERS_MAX];

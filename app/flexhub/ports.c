@@ -11,7 +11,7 @@
 #define FH_RX_DESC 1024
 #define FH_TX_DESC 1024
 
-static int port_setup(struct fh_app *app, const struct fh_cfg_iface *c, struct fh_dp_port *p)
+static int port_setup(struct fh_app *app, const struct fh_cfg_iface *c, struct fh_dp_port *p, struct fh_rss *rss)
 {
 	struct rte_eth_conf conf = {0};
 	struct rte_eth_dev_info info;
@@ -37,15 +37,15 @@ static int port_setup(struct fh_app *app, const struct fh_cfg_iface *c, struct f
 	}
 	/*
 	 * Several queues: spread by RSS where the device hashes (real NICs; the vdevs here mostly do
-	 * not and keep the default). Hashing on the IP pair keeps all of one peer's ESP on one queue,
-	 * so its inbound SAs are decrypted by one worker with no reordering; the SA's owner is still
-	 * chosen by SPI (fh_dp_sa_owner), so ESP that RSS put elsewhere takes the handoff ring.
-	 * Choosing the owner as the queue RSS delivers the SA's flow to (rte_softrss over the outer
-	 * addresses and the port's RETA) would save that hop on a NIC: not done, see the note.
+	 * not and keep the default). On the IP pair only, not ESP's SPI even where a device offers
+	 * it: all of one peer's ESP then lands on one queue, and which queue is predictable from the
+	 * SA's outer addresses alone (NICs differ on what an ESP hash covers), so the control lcore
+	 * makes the SA's owner the worker of that queue (fh_rss_queue) and the packets need no
+	 * handoff between workers.
 	 */
 	if (nq > 1 && (info.flow_type_rss_offloads & RTE_ETH_RSS_IP) != 0) {
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_ESP);
+		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads & RTE_ETH_RSS_IP;
 	}
 	rc = rte_eth_dev_configure(p->port_id, nq, nq, &conf);
 	if (rc == 0)
@@ -66,6 +66,16 @@ static int port_setup(struct fh_app *app, const struct fh_cfg_iface *c, struct f
 	rc = rte_eth_dev_start(p->port_id);
 	if (rc != 0)
 		goto fail;
+	/* what the device really hashes on and where it sends each hash: read back, since drivers
+	 * pick their own default key and table */
+	memset(rss, 0, sizeof(*rss));
+	if (conf.rxmode.mq_mode == RTE_ETH_MQ_RX_RSS) {
+		int rr = fh_rss_read(rss, p->port_id);
+
+		if (rr != 0)
+			fh_log(FH_LOG_WARN, "init", "interface %s: RSS table unreadable (%s): inbound SAs owned by SPI",
+			       c->hdr.name, rte_strerror(-rr));
+	}
 	/* multicast for routing protocols (OSPF, EIGRP hellos) arriving on this port */
 	rte_eth_allmulticast_enable(p->port_id);
 	rte_eth_macaddr_get(p->port_id, &p->mac);
@@ -89,7 +99,7 @@ int fh_ports_setup(struct fh_app *app)
 			fh_log(FH_LOG_ERR, "init", "more than %d physical interfaces", FH_DP_PORTS_MAX);
 			return -1;
 		}
-		if (port_setup(app, &cfg->iface[i], &app->dp.port[app->dp.n_ports]) < 0)
+		if (port_setup(app, &cfg->iface[i], &app->dp.port[app->dp.n_ports], &app->rss[app->dp.n_ports]) < 0)
 			return -1;
 		app->dp.n_ports++;
 	}

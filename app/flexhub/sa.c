@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_byteorder.h>
 #include <rte_cycles.h>
 #include <rte_malloc.h>
 
@@ -62,6 +63,35 @@ void fh_sa_glue_free(struct fh_app *app)
 	app->n_statics = 0;
 }
 
+/*
+ * The worker that decrypts an inbound SA: where the port its packets arrive on (the one our
+ * address lives on, else the one the route to the peer leaves by) spreads by RSS over several
+ * queues, the queue RSS puts the SA's outer tuple on (queue w is worker w's), so the packets
+ * need no handoff. Otherwise by SPI, and what arrives elsewhere takes the handoff ring. A peer
+ * behind a NAT that changes its port later only costs the handoff again: still correct.
+ */
+static uint16_t sa_owner(const struct fh_app *app, const struct fh_sa *in)
+{
+	const struct fh_dp_local *l = app->dp.tables.local;
+	int pi = -1, q;
+
+	for (uint32_t i = 0; l != NULL && i < l->n; i++)
+		if (l->addr[i] == rte_cpu_to_be_32(in->dst) && l->port[i] != UINT16_MAX)
+			pi = l->port[i];
+	if (pi < 0) {
+		const struct fh_nh *nh = fh_fib_lookup(app->dp.tables.fib, in->src);
+
+		if (nh != NULL && (nh->kind == FH_NH_PORT || nh->kind == FH_NH_GATEWAY))
+			pi = nh->port;
+	}
+	if (app->dp.n_workers > 1 && pi >= 0 && pi < app->dp.n_ports && app->rss[pi].reta_size != 0) {
+		q = fh_rss_queue(&app->rss[pi], in->src, in->dst, in->udp_encap, in->sport, in->dport);
+		if (q >= 0 && q < app->dp.n_workers)
+			return (uint16_t)q;
+	}
+	return fh_dp_sa_owner(in->spi, app->dp.n_workers);
+}
+
 struct fh_sadb_pair *fh_sa_install(struct fh_app *app, fh_handle_t tunnel, struct fh_sa *in, struct fh_sa *out,
 				   uint8_t origin, enum fh_sadb_state state, struct fh_app_pair *user)
 {
@@ -82,7 +112,7 @@ struct fh_sadb_pair *fh_sa_install(struct fh_app *app, fh_handle_t tunnel, struc
 	p->dst = out->dst;
 	p->user = user;
 	/* set once, before the SA is first visible, never changed after */
-	in->owner = fh_dp_sa_owner(in->spi, app->dp.n_workers);
+	in->owner = sa_owner(app, in);
 	in->tunnel = (uint32_t)slot;
 	rc = fh_dp_sa_add(&app->dp, in);
 	if (rc < 0) {

@@ -70,6 +70,8 @@ static inline bool fh_crypto_icv_equal(const uint8_t *a, const uint8_t *b, uint3
 struct fh_crypto_engine {
 	const char *name;
 	size_t sess_size;
+	/* Bytes at the session's start one op reads (a worker prefetches them for a cold SA). */
+	size_t sess_hot;
 	/* Build a session; 0 or -1 (unsupported algorithm or key length). Control lcore. */
 	int (*sess_init)(void *sess, const struct fh_crypto_xform *x, enum fh_crypto_dir dir);
 	/* Wipe keys; the memory is the caller's. */

@@ -30,10 +30,11 @@ struct fh_stage {
 int fh_dp_tables_init(struct fh_dp *dp, unsigned int socket, const struct fh_dp_limits *lim);
 void fh_dp_tables_fini(struct fh_dp *dp);
 
-void fh_stage_esp_queue(struct fh_stage *st, struct rte_mbuf *m);
+void fh_stage_esp_queue_burst(struct fh_stage *st, struct rte_mbuf *m[], uint16_t n);
 void fh_stage_esp_in(struct fh_stage *st);
 void fh_stage_esp_out(struct fh_stage *st);
 void fh_stage_forward(struct fh_stage *st, struct rte_mbuf *m);
+void fh_stage_forward_burst(struct fh_stage *st, struct rte_mbuf *m[], uint16_t n);
 void fh_stage_flush_port(struct fh_stage *st, uint16_t pi);
 void fh_stage_punt(struct fh_stage *st, struct rte_mbuf *m, enum fh_punt_kind kind);
 

@@ -9,6 +9,7 @@
 #include <rte_byteorder.h>
 #include <rte_ethdev.h>
 #include <rte_ip.h>
+#include <rte_prefetch.h>
 
 #include "fh_config.h"
 #include "fh_dp.h"
@@ -125,7 +126,7 @@ static void route_outer(struct fh_stage *st, struct rte_mbuf *m, uint32_t dst)
 	l2_out(st, m, nh->port, nh->kind == FH_NH_GATEWAY ? nh->gw : dst);
 }
 
-static void tunnel_in(struct fh_stage *st, struct rte_mbuf *m, uint32_t ti);
+static void tunnel_in(struct fh_stage *st, struct rte_mbuf *m, const struct fh_dp_tunnel *tun);
 
 /*
  * RFC 791 fragmentation of an inner packet too big for the tunnel, each fragment into the tunnel
@@ -137,7 +138,7 @@ static void fragment_into(struct fh_stage *st, struct rte_mbuf *m, const struct 
 {
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
 	uint32_t hlen = (uint32_t)(p[0] & 0x0f) * 4, tot = rte_pktmbuf_data_len(m);
-	uint32_t chunk = (tun->mtu - hlen) & ~7u, off, ti = tun->slot;
+	uint32_t chunk = (tun->mtu - hlen) & ~7u, off;
 	uint16_t fo = rte_be_to_cpu_16(((const struct rte_ipv4_hdr *)p)->fragment_offset);
 	uint16_t base = fo & RTE_IPV4_HDR_OFFSET_MASK;
 	bool more = (fo & RTE_IPV4_HDR_MF_FLAG) != 0;
@@ -166,15 +167,14 @@ static void fragment_into(struct fh_stage *st, struct rte_mbuf *m, const struct 
 		h->hdr_checksum = rte_ipv4_cksum(h);
 		f->port = m->port;
 		fh_dp_count(st->ctr, FH_CTR_FRAGMENTED, 1);
-		tunnel_in(st, f, ti);
+		tunnel_in(st, f, tun);
 	}
 	rte_pktmbuf_free(m);
 }
 
 /* Put GRE and its delivery header in front (FlexVPN's GRE over IPsec); queue for ESP. */
-static void tunnel_in(struct fh_stage *st, struct rte_mbuf *m, uint32_t ti)
+static void tunnel_in(struct fh_stage *st, struct rte_mbuf *m, const struct fh_dp_tunnel *tun)
 {
-	const struct fh_dp_tunnel *tun = fh_dp_tunnel_get(st->t, ti);
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
 	uint16_t tot = (uint16_t)rte_pktmbuf_data_len(m);
 
@@ -238,15 +238,15 @@ void fh_stage_esp_out(struct fh_stage *st)
 		route_outer(st, st->eo[i], st->eo_sa[i]->dst);
 }
 
-void fh_stage_forward(struct fh_stage *st, struct rte_mbuf *m)
+/* The checks before a route lookup; the next hop, or NULL when the packet was dropped or punted. */
+static const struct fh_nh *forward_lookup(struct fh_stage *st, struct rte_mbuf *m)
 {
 	struct rte_ipv4_hdr *ip;
 	const struct fh_nh *nh;
-	uint32_t dst;
 
 	if (!ip_valid(m)) {
 		drop(st, m, FH_CTR_DROP_BAD_IPV4);
-		return;
+		return NULL;
 	}
 	ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
 	if (fh_dp_is_local(st->t, ip->dst_addr)) {
@@ -254,28 +254,33 @@ void fh_stage_forward(struct fh_stage *st, struct rte_mbuf *m)
 			fh_stage_punt(st, m, FH_PUNT_ICMP_IP);
 		else
 			drop(st, m, FH_CTR_DROP_LOCAL_PROTO);
-		return;
+		return NULL;
 	}
 	if (ip->time_to_live <= 1) {
 		drop_icmp(st, m, FH_CTR_DROP_TTL, 11, 0, 0); /* time exceeded in transit */
-		return;
+		return NULL;
 	}
-	dst = rte_be_to_cpu_32(ip->dst_addr);
-	nh = fh_fib_lookup(st->t->fib, dst);
-	if (nh == NULL) {
+	nh = fh_fib_lookup(st->t->fib, rte_be_to_cpu_32(ip->dst_addr));
+	if (nh == NULL)
 		drop(st, m, FH_CTR_DROP_NO_ROUTE);
-		return;
-	}
+	return nh;
+}
+
+static void forward_to(struct fh_stage *st, struct rte_mbuf *m, const struct fh_nh *nh,
+		       const struct fh_dp_tunnel *tun)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
+
 	switch (nh->kind) {
 	case FH_NH_PORT:
 	case FH_NH_GATEWAY:
 		fh_dp_count(st->ctr, FH_CTR_FORWARDED, 1);
 		ttl_dec(ip);
-		l2_out(st, m, nh->port, nh->kind == FH_NH_GATEWAY ? nh->gw : dst);
+		l2_out(st, m, nh->port, nh->kind == FH_NH_GATEWAY ? nh->gw : rte_be_to_cpu_32(ip->dst_addr));
 		break;
 	case FH_NH_TUNNEL:
 		fh_dp_count(st->ctr, FH_CTR_FORWARDED, 1);
-		tunnel_in(st, m, nh->tunnel);
+		tunnel_in(st, m, tun);
 		break;
 	case FH_NH_LOCAL:
 		drop(st, m, FH_CTR_DROP_LOCAL_PROTO);
@@ -286,27 +291,67 @@ void fh_stage_forward(struct fh_stage *st, struct rte_mbuf *m)
 	}
 }
 
-/* The passenger, out of its tunnel: a Virtual-Access's peer may only send from its own addresses. */
-static inline void inner_out(struct fh_stage *st, struct rte_mbuf *m, const struct fh_dp_tunnel *tun)
+/* The passenger, out of its tunnel: a Virtual-Access's peer may only send from its own addresses.
+ * True when it may be routed; false when it was dropped. */
+static inline bool inner_ok(struct fh_stage *st, struct rte_mbuf *m, const struct fh_dp_tunnel *tun)
 {
 	uint32_t src;
 
-	if (tun->n_allow != 0) {
-		if (rte_pktmbuf_data_len(m) < 20) {
-			drop(st, m, FH_CTR_DROP_INNER);
-			return;
-		}
-		memcpy(&src, rte_pktmbuf_mtod_offset(m, const uint8_t *, 12), 4);
-		if (!fh_dp_tunnel_allows(tun, rte_be_to_cpu_32(src))) {
-			drop(st, m, FH_CTR_DROP_SPOOFED);
-			return;
-		}
+	if (tun->n_allow == 0)
+		return true;
+	if (rte_pktmbuf_data_len(m) < 20) {
+		drop(st, m, FH_CTR_DROP_INNER);
+		return false;
 	}
-	fh_stage_forward(st, m);
+	memcpy(&src, rte_pktmbuf_mtod_offset(m, const uint8_t *, 12), 4);
+	if (!fh_dp_tunnel_allows(tun, rte_be_to_cpu_32(src))) {
+		drop(st, m, FH_CTR_DROP_SPOOFED);
+		return false;
+	}
+	return true;
 }
 
-/* What ESP carried into a tunnel: the GRE delivery packet or the passenger itself. */
-static void esp_in_done(struct fh_stage *st, struct rte_mbuf *m, uint32_t ti)
+/*
+ * Route a burst in three passes, so that the cache misses of a burst spread over thousands of
+ * tunnels overlap instead of stalling one after another: checks and route lookups, each tunnel
+ * entry prefetched; then each tunnel's outbound SA and session prefetched (the entries have
+ * arrived meanwhile); then GRE and the ESP queue, by the time fh_stage_esp_out runs the SAs are
+ * in cache.
+ */
+void fh_stage_forward_burst(struct fh_stage *st, struct rte_mbuf *m[], uint16_t n)
+{
+	const struct fh_esp_lcore *lc = st->dp->esp[st->worker];
+	const struct fh_nh *nh[FH_DP_BURST_MAX];
+	const struct fh_dp_tunnel *tun[FH_DP_BURST_MAX];
+
+	for (uint16_t i = 0; i < n; i++) {
+		nh[i] = forward_lookup(st, m[i]);
+		tun[i] = nh[i] != NULL && nh[i]->kind == FH_NH_TUNNEL ? fh_dp_tunnel_get(st->t, nh[i]->tunnel) : NULL;
+		if (tun[i] != NULL)
+			rte_prefetch0(tun[i]);
+	}
+	for (uint16_t i = 0; i < n; i++)
+		if (tun[i] != NULL && tun[i]->out != NULL)
+			fh_sa_prefetch_head(tun[i]->out);
+	for (uint16_t i = 0; i < n; i++)
+		if (tun[i] != NULL && tun[i]->out != NULL)
+			fh_sa_prefetch_sess(lc, tun[i]->out);
+	for (uint16_t i = 0; i < n; i++)
+		if (tun[i] != NULL && tun[i]->out != NULL)
+			fh_sa_prefetch_ctr(lc, tun[i]->out, FH_SA_OUT);
+	for (uint16_t i = 0; i < n; i++)
+		if (nh[i] != NULL)
+			forward_to(st, m[i], nh[i], tun[i]);
+}
+
+void fh_stage_forward(struct fh_stage *st, struct rte_mbuf *m)
+{
+	fh_stage_forward_burst(st, &m, 1);
+}
+
+/* What ESP carried into a tunnel: the GRE delivery packet or the passenger itself. True when the
+ * passenger is to be routed; false when it was dropped or punted. */
+static bool esp_in_done(struct fh_stage *st, struct rte_mbuf *m, uint32_t ti)
 {
 	const struct fh_dp_tunnel *tun = fh_dp_tunnel_get(st->t, ti);
 	const uint8_t *ip = rte_pktmbuf_mtod(m, const uint8_t *);
@@ -317,15 +362,13 @@ static void esp_in_done(struct fh_stage *st, struct rte_mbuf *m, uint32_t ti)
 	if (tun == NULL) {
 		/* its tunnel went while the packet was in flight */
 		drop(st, m, FH_CTR_DROP_TUNNEL_DOWN);
-		return;
+		return false;
 	}
-	if (tun->mode != FH_TUN_GRE) {
-		inner_out(st, m, tun);
-		return;
-	}
+	if (tun->mode != FH_TUN_GRE)
+		return inner_ok(st, m, tun);
 	if (!ip_valid(m) || ip[9] != IPPROTO_GRE) {
 		drop(st, m, FH_CTR_DROP_INNER);
-		return;
+		return false;
 	}
 	hlen = (uint32_t)(ip[0] & 0x0f) * 4;
 	tot = rte_pktmbuf_data_len(m);
@@ -335,24 +378,24 @@ static void esp_in_done(struct fh_stage *st, struct rte_mbuf *m, uint32_t ti)
 	memcpy(&dst, ip + 16, 4);
 	if (rte_be_to_cpu_32(src) != tun->dst || rte_be_to_cpu_32(dst) != tun->src) {
 		drop(st, m, FH_CTR_DROP_INNER);
-		return;
+		return false;
 	}
 	if (fh_gre_parse(ip + hlen, tot - hlen, tun->has_key, tun->key, &g) != FH_GRE_OK) {
 		drop(st, m, FH_CTR_DROP_GRE);
-		return;
+		return false;
 	}
 	rte_pktmbuf_adj(m, (uint16_t)(hlen + g.hlen));
 	if (g.proto == FH_GRE_PROTO_NHRP) {
 		fh_dp_count(st->ctr, FH_CTR_PUNT_NHRP, 1);
 		m->hash.fdir.hi = ti; /* the tunnel it came from */
 		fh_stage_punt(st, m, FH_PUNT_NHRP);
-		return;
+		return false;
 	}
 	if (g.proto != FH_GRE_PROTO_IPV4) {
 		drop(st, m, FH_CTR_DROP_INNER);
-		return;
+		return false;
 	}
-	inner_out(st, m, tun);
+	return inner_ok(st, m, tun);
 }
 
 static enum fh_dp_ctr esp_drop_reason(uint8_t why)
@@ -369,8 +412,9 @@ static enum fh_dp_ctr esp_drop_reason(uint8_t why)
 void fh_stage_esp_in(struct fh_stage *st)
 {
 	uint8_t nh[FH_ESP_BURST_MAX], why[FH_ESP_BURST_MAX];
-	uint16_t n = st->n_ei, ok;
+	uint16_t n = st->n_ei, ok, nf = 0;
 	struct fh_sa **sas = st->ei_sa;
+	struct rte_mbuf *fw[FH_ESP_BURST_MAX];
 
 	if (n == 0)
 		return;
@@ -381,34 +425,63 @@ void fh_stage_esp_in(struct fh_stage *st)
 	for (uint16_t i = ok; i < n; i++)
 		drop(st, st->ei[i], esp_drop_reason(why[i]));
 	for (uint16_t i = 0; i < ok; i++)
-		esp_in_done(st, st->ei[i], st->ei[i]->hash.usr);
+		if (esp_in_done(st, st->ei[i], st->ei[i]->hash.usr))
+			fw[nf++] = st->ei[i];
+	fh_stage_forward_burst(st, fw, nf);
 }
 
-/* ESP to one of our addresses: find the SA by SPI and queue for decryption. */
-void fh_stage_esp_queue(struct fh_stage *st, struct rte_mbuf *m)
+/*
+ * ESP to our addresses: the burst's SAs by SPI in one bulk hash lookup, each SA's first line
+ * prefetched, then each packet handed to its SA's owner or queued for decryption here with the
+ * rest of its SA prefetched. classify checked that the ESP headers are there.
+ */
+void fh_stage_esp_queue_burst(struct fh_stage *st, struct rte_mbuf *m[], uint16_t n)
 {
-	const uint8_t *ip = rte_pktmbuf_mtod(m, const uint8_t *);
-	uint32_t off = (uint32_t)(ip[0] & 0x0f) * 4 + (ip[9] == IPPROTO_UDP ? 8 : 0), spi;
-	struct fh_sa *sa;
+	const struct fh_esp_lcore *lc = st->dp->esp[st->worker];
+	uint32_t spi[FH_DP_BURST_MAX];
+	const void *keys[FH_DP_BURST_MAX];
+	void *data[FH_DP_BURST_MAX];
+	uint64_t hit = 0;
 
-	/* classify checked that the ESP header is there */
-	memcpy(&spi, ip + off, 4);
-	sa = spi != 0 ? fh_dp_sa_find(st->t, rte_be_to_cpu_32(spi)) : NULL;
-	if (sa == NULL || (ip[9] == IPPROTO_UDP) != sa->udp_encap) {
-		drop(st, m, FH_CTR_DROP_NO_SA);
+	if (n == 0)
 		return;
+	for (uint16_t i = 0; i < n; i++) {
+		const uint8_t *ip = rte_pktmbuf_mtod(m[i], const uint8_t *);
+		uint32_t off = (uint32_t)(ip[0] & 0x0f) * 4 + (ip[9] == IPPROTO_UDP ? 8 : 0);
+
+		memcpy(&spi[i], ip + off, 4);
+		spi[i] = rte_be_to_cpu_32(spi[i]);
+		keys[i] = &spi[i];
 	}
-	if (sa->owner != st->worker) {
-		/* the replay window has one writer: its owner decrypts */
-		if (rte_ring_enqueue(st->dp->handoff[sa->owner], m) != 0) {
-			drop(st, m, FH_CTR_DROP_HANDOFF_FULL);
-			return;
+	if (rte_hash_lookup_bulk_data(st->t->sa_in, keys, n, &hit, data) < 0)
+		hit = 0;
+	for (uint16_t i = 0; i < n; i++) {
+		if (spi[i] == 0 || !(hit & (1ull << i)))
+			data[i] = NULL;
+		else
+			rte_prefetch0(data[i]);
+	}
+	for (uint16_t i = 0; i < n; i++) {
+		const uint8_t *ip = rte_pktmbuf_mtod(m[i], const uint8_t *);
+		struct fh_sa *sa = data[i];
+
+		if (sa == NULL || (ip[9] == IPPROTO_UDP) != sa->udp_encap) {
+			drop(st, m[i], FH_CTR_DROP_NO_SA);
+			continue;
 		}
-		fh_dp_count(st->ctr, FH_CTR_HANDOFF, 1);
-		return;
+		if (sa->owner != st->worker) {
+			/* the replay window has one writer: its owner decrypts */
+			if (rte_ring_enqueue(st->dp->handoff[sa->owner], m[i]) != 0) {
+				drop(st, m[i], FH_CTR_DROP_HANDOFF_FULL);
+				continue;
+			}
+			fh_dp_count(st->ctr, FH_CTR_HANDOFF, 1);
+			continue;
+		}
+		fh_sa_prefetch(lc, sa, FH_SA_IN);
+		st->ei[st->n_ei] = m[i];
+		st->ei_sa[st->n_ei++] = sa;
+		if (st->n_ei == FH_ESP_BURST_MAX)
+			fh_stage_esp_in(st);
 	}
-	st->ei[st->n_ei] = m;
-	st->ei_sa[st->n_ei++] = sa;
-	if (st->n_ei == FH_ESP_BURST_MAX)
-		fh_stage_esp_in(st);
 }

@@ -114,6 +114,10 @@ static void rx_burst_process(struct fh_stage *st, uint16_t pi, struct rte_mbuf *
 		if (rte_pktmbuf_headroom(pkts[i]) >= RTE_CACHE_LINE_SIZE)
 			__builtin_prefetch(d - RTE_CACHE_LINE_SIZE, 1, 3); /* rte_prefetch0_write is experimental */
 	}
+	/* forwarded and ESP packets go on as bursts (their table entries prefetched together) */
+	struct rte_mbuf *fw[FH_DP_BURST_MAX], *esp[FH_DP_BURST_MAX];
+	uint16_t nf = 0, ne = 0;
+
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		enum fh_punt_kind kind;
@@ -129,15 +133,17 @@ static void rx_burst_process(struct fh_stage *st, uint16_t pi, struct rte_mbuf *
 			fh_stage_punt(st, m, kind);
 		} else if (c == FH_CTR_ESP_IN) {
 			rte_pktmbuf_adj(m, sizeof(struct rte_ether_hdr));
-			fh_stage_esp_queue(st, m);
+			esp[ne++] = m;
 		} else if (c == FH_CTR_FORWARDED) {
 			rte_pktmbuf_adj(m, sizeof(struct rte_ether_hdr));
-			fh_stage_forward(st, m);
+			fw[nf++] = m;
 		} else {
 			fh_dp_count(st->ctr, c, 1);
 			rte_pktmbuf_free(m);
 		}
 	}
+	fh_stage_esp_queue_burst(st, esp, ne);
+	fh_stage_forward_burst(st, fw, nf);
 }
 
 /* What the control lcore hands over: frames for a port, or packets to route. */
@@ -167,8 +173,7 @@ static uint16_t from_handoff(struct fh_stage *st)
 	struct rte_mbuf *m[FH_DP_BURST_MAX];
 	unsigned int n = rte_ring_dequeue_burst(st->dp->handoff[st->worker], (void **)m, st->dp->burst, NULL);
 
-	for (unsigned int i = 0; i < n; i++)
-		fh_stage_esp_queue(st, m[i]);
+	fh_stage_esp_queue_burst(st, m, (uint16_t)n);
 	return (uint16_t)n;
 }
 

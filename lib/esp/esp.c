@@ -2,6 +2,7 @@
 /* ESP encapsulation and decapsulation, in bursts: parse and check, one engine call, finish. */
 #include <string.h>
 
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <rte_byteorder.h>
 #include <rte_cycles.h>
@@ -37,7 +38,7 @@ struct fh_sa *fh_sa_create(const struct fh_sa_params *p, const struct fh_crypto_
 
 	if (p->replay_win > FH_REPLAY_WIN_MAX || (p->mode != FH_ESP_TUNNEL && p->mode != FH_ESP_TRANSPORT))
 		return NULL;
-	size_t base = RTE_ALIGN_CEIL(sizeof(*sa) + eng->sess_size, RTE_CACHE_LINE_SIZE);
+	size_t base = fh_sa_lst_offset(eng);
 	uint16_t nl = p->dir == FH_SA_OUT ? (p->n_lcores ? p->n_lcores : 1) : 0;
 
 	sa = rte_zmalloc("fh_sa", base + nl * sizeof(struct fh_sa_lstats), RTE_CACHE_LINE_SIZE);
@@ -45,6 +46,7 @@ struct fh_sa *fh_sa_create(const struct fh_sa_params *p, const struct fh_crypto_
 		return NULL;
 	sa->lst = nl ? (struct fh_sa_lstats *)((uint8_t *)sa + base) : NULL;
 	sa->n_lst = nl;
+	sa->seq_single = p->dir == FH_SA_OUT && p->n_lcores == 1;
 	sa->spi = p->spi;
 	sa->dir = p->dir;
 	sa->mode = p->mode;
@@ -94,18 +96,58 @@ void fh_sa_destroy(struct fh_sa *sa)
 	rte_free(sa);
 }
 
+/*
+ * CBC IVs must be unpredictable (RFC 3602 2.3), not secret: they travel in the clear. AES-CTR
+ * keystream under a key drawn from OpenSSL's DRBG is that, like the DRBG's own CTR mode, at the
+ * cost of one cipher update per burst where RAND_bytes spent several thousand cycles (parameter
+ * lookups, the DRBG's update step) on every burst. The key is drawn again after
+ * FH_IV_REKEY_BLOCKS blocks, far below where CTR's output would become distinguishable (2^64).
+ */
+#define FH_IV_REKEY_BLOCKS (1u << 30)
+
+static int iv_rekey(struct fh_esp_lcore *lc)
+{
+	uint8_t k[32];
+	int ok;
+
+	if (RAND_bytes(k, sizeof(k)) != 1)
+		return -1;
+	ok = EVP_EncryptInit_ex(lc->iv_gen, EVP_aes_128_ctr(), NULL, k, k + 16);
+	OPENSSL_cleanse(k, sizeof(k));
+	lc->iv_blocks = 0;
+	return ok == 1 ? 0 : -1;
+}
+
+/* n blocks of IV; 0, or -1 when OpenSSL failed (the caller then has no IVs to give). */
+static int iv_fill(struct fh_esp_lcore *lc, uint16_t n)
+{
+	static const uint8_t zero[FH_ESP_BURST_MAX * 16];
+	int len;
+
+	if (lc->iv_blocks >= FH_IV_REKEY_BLOCKS && iv_rekey(lc) != 0)
+		return -1;
+	lc->iv_blocks += n;
+	return EVP_EncryptUpdate(lc->iv_gen, &lc->iv[0][0], &len, zero, 16 * n) == 1 ? 0 : -1;
+}
+
 int fh_esp_lcore_init(struct fh_esp_lcore *lc, const struct fh_crypto_engine *eng)
 {
 	memset(lc, 0, sizeof(*lc));
 	lc->eng = eng;
 	lc->eng_ctx = eng->lcore_create();
-	return lc->eng_ctx != NULL ? 0 : -1;
+	lc->iv_gen = EVP_CIPHER_CTX_new();
+	if (lc->eng_ctx == NULL || lc->iv_gen == NULL || iv_rekey(lc) != 0) {
+		fh_esp_lcore_fini(lc);
+		return -1;
+	}
+	return 0;
 }
 
 void fh_esp_lcore_fini(struct fh_esp_lcore *lc)
 {
-	if (lc->eng != NULL)
+	if (lc->eng != NULL && lc->eng_ctx != NULL)
 		lc->eng->lcore_free(lc->eng_ctx);
+	EVP_CIPHER_CTX_free(lc->iv_gen);
 	memset(lc, 0, sizeof(*lc));
 }
 
@@ -540,16 +582,23 @@ uint16_t fh_esp_outbound(struct fh_esp_lcore *lc, struct rte_mbuf *m[], struct f
 		n = FH_ESP_BURST_MAX;
 	for (uint16_t i = 0; i < n; i++)
 		need_iv |= sa[i]->iv_len != 0 && !fh_crypto_is_aead(sa[i]->encr);
-	/* CBC IVs: one call to the DRBG per burst, not per packet (GCM uses the sequence number) */
-	if (need_iv && RAND_bytes(&lc->iv[0][0], (int)(16 * n)) != 1)
-		memset(lc->iv, 0, sizeof(lc->iv[0]) * n); /* only reached if OpenSSL's DRBG is broken */
+	/* CBC IVs: one keystream update per burst, not per packet (GCM uses the sequence number) */
+	if (need_iv && iv_fill(lc, n) != 0)
+		memset(lc->iv, 0, sizeof(lc->iv[0]) * n); /* only reached if OpenSSL is broken */
 	for (uint16_t i = 0, run = 0; i < n; i += run) {
 		/* a run of packets of one SA takes its sequence numbers with one atomic add */
 		uint64_t base, bytes = 0;
 
 		for (run = 1; i + run < n && sa[i + run] == sa[i]; run++)
 			;
-		base = __atomic_fetch_add(&sa[i]->seq, run, __ATOMIC_RELAXED);
+		if (sa[i]->seq_single && lc->index == 0) {
+			/* the only writer: a plain add lets the line's miss overlap with other work,
+			 * where a locked one would stall the core on it */
+			base = sa[i]->seq;
+			__atomic_store_n(&sa[i]->seq, base + run, __ATOMIC_RELAXED);
+		} else {
+			base = __atomic_fetch_add(&sa[i]->seq, run, __ATOMIC_RELAXED);
+		}
 		if (sa[i]->life_bytes != 0)
 			for (uint16_t l = 0; l < sa[i]->n_lst; l++)
 				bytes += __atomic_load_n(&sa[i]->lst[l].bytes, __ATOMIC_RELAXED);

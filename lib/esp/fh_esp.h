@@ -20,6 +20,7 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <rte_mbuf.h>
@@ -90,28 +91,40 @@ struct fh_sa_params {
 	uint32_t auth_key_len;
 };
 
+/*
+ * Layout: what one packet reads of its SA sits on the first cache line (64 bytes), so a burst
+ * spread over thousands of tunnels pays one miss per SA for it, and fh_sa_prefetch() can ask for
+ * it (and the session's first lines) ahead of the ESP stage. The outbound sequence number is on
+ * that line too: the atomic add needs the line exclusive anyway, and a locked add on a line that
+ * is not there stalls the core with nothing to overlap (doc/performance.md "Thousands of
+ * tunnels"). What only the control lcore reads comes after.
+ */
 struct fh_sa {
+	/* ---- line 0: read (and seq, the expiry flags written) per packet ---- */
+	uint64_t seq;                        /* out: last sequence number reserved */
+	uint64_t life_bytes, life_pkts;      /* hard limits; 0 = none */
+	struct fh_sa_lstats *lst;            /* out: n_lst per-lcore counter lines */
 	uint32_t spi;
-	uint8_t dir, mode, encr, integ;
-	uint8_t iv_len, block, icv_len;
-	bool esn, udp_encap;
 	uint32_t src, dst;
-	uint16_t sport, dport;
-	uint64_t life_bytes, life_pkts;
-	uint32_t life_seconds;
-	uint64_t created;                    /* timer cycles */
-	uint16_t owner;                      /* in: the worker that owns the replay window */
 	uint32_t tunnel;                     /* in: the data-plane tunnel (interface slot) its packets
 					      * arrive on; set by the control lcore before the SA is
 					      * published, never changed after */
+	uint16_t sport, dport;
+	uint16_t owner;                      /* in: the worker that owns the replay window */
+	uint16_t n_lst;
+	uint8_t mode, encr, iv_len, block, icv_len;
+	bool esn : 1, udp_encap : 1;
+	bool seq_single : 1;                 /* out: one lcore encrypts with it (n_lcores == 1): no
+					      * lock on seq */
 	volatile bool soft_expired;          /* set by workers (volume) or fh_sa_age (time) */
-	volatile bool hard_expired;          /* set by fh_sa_age; workers then drop */
-	uint64_t seq __rte_cache_aligned;   /* out: last sequence number reserved (atomic) */
+	volatile bool hard_expired;          /* set by workers (volume) or fh_sa_age; workers then drop */
+	/* ---- control lcore only ---- */
+	uint8_t dir, integ;
+	uint32_t life_seconds;
+	uint64_t created;                    /* timer cycles */
+	const struct fh_crypto_engine *eng;
 	struct fh_replay rp __rte_cache_aligned; /* in */
 	struct fh_sa_stats st __rte_cache_aligned; /* in: the owner's; out: unused (see lst) */
-	const struct fh_crypto_engine *eng;
-	struct fh_sa_lstats *lst;            /* out: n_lst per-lcore counter lines */
-	uint16_t n_lst;
 	uint8_t sess[] __rte_cache_aligned;  /* the engine's session, eng->sess_size bytes */
 };
 
@@ -140,9 +153,61 @@ struct fh_esp_lcore {
 	struct fh_crypto_op ops[FH_ESP_BURST_MAX];
 	uint8_t saved_icv[FH_ESP_BURST_MAX][FH_CRYPTO_ICV_MAX];
 	uint8_t iv[FH_ESP_BURST_MAX][16];
+	void *iv_gen;                        /* CBC IVs: AES-128-CTR keystream under a per-lcore
+					      * random key (an EVP_CIPHER_CTX) */
+	uint32_t iv_blocks;                  /* IV blocks since that key was drawn */
 };
 
+_Static_assert(offsetof(struct fh_sa, dir) <= RTE_CACHE_LINE_SIZE, "struct fh_sa: the per-packet fields fill one line");
+
 int fh_esp_lcore_init(struct fh_esp_lcore *lc, const struct fh_crypto_engine *eng);
+
+/* Where an SA's per-lcore counter lines start (fh_sa_create puts them after the session). */
+static inline size_t fh_sa_lst_offset(const struct fh_crypto_engine *eng)
+{
+	return RTE_ALIGN_CEIL(sizeof(struct fh_sa) + eng->sess_size, RTE_CACHE_LINE_SIZE);
+}
+
+/*
+ * Ask for the lines one packet of sa will touch, without reading the SA (its own loads would
+ * wait for the very miss being prefetched). Workers, a stage before ESP, for a whole burst, so the
+ * misses of many SAs overlap; a burst spread over many SAs asks for each part for every packet
+ * before the next part, in the order ESP reads them, since the core has only so many misses in
+ * flight. Prefetches do not fault, so an address past a short SA is harmless.
+ */
+/* The first line, for writing (seq, expiry flags). */
+static inline void fh_sa_prefetch_head(const struct fh_sa *sa)
+{
+	__builtin_prefetch(sa, 1, 3);
+}
+
+/* The session's first eng->sess_hot bytes: what the engine reads for one op. */
+static inline void fh_sa_prefetch_sess(const struct fh_esp_lcore *lc, const struct fh_sa *sa)
+{
+	for (size_t o = 0; o < lc->eng->sess_hot; o += RTE_CACHE_LINE_SIZE)
+		__builtin_prefetch(sa->sess + o, 0, 3);
+}
+
+/* Counters, for writing: outbound this lcore's line, inbound the replay window's first line and
+ * the owner's counters. */
+static inline void fh_sa_prefetch_ctr(const struct fh_esp_lcore *lc, const struct fh_sa *sa, enum fh_sa_dir dir)
+{
+	if (dir == FH_SA_OUT) {
+		__builtin_prefetch((const uint8_t *)sa + fh_sa_lst_offset(lc->eng) +
+				   (size_t)lc->index * sizeof(struct fh_sa_lstats), 1, 3);
+	} else {
+		__builtin_prefetch(&sa->rp, 1, 3);
+		__builtin_prefetch(&sa->st, 1, 3);
+	}
+}
+
+static inline void fh_sa_prefetch(const struct fh_esp_lcore *lc, const struct fh_sa *sa, enum fh_sa_dir dir)
+{
+	fh_sa_prefetch_head(sa);
+	fh_sa_prefetch_ctr(lc, sa, dir);
+	fh_sa_prefetch_sess(lc, sa);
+}
+
 void fh_esp_lcore_fini(struct fh_esp_lcore *lc);
 
 /*

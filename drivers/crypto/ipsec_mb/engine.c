@@ -11,22 +11,46 @@
 #include "fh_config.h"
 #include "fh_crypto.h"
 
+/*
+ * Laid out in the order one op reads it, so that a worker prefetching the first sess_hot bytes of
+ * a cold SA gets what this op needs: the scalars, then the HMAC states and the round keys of the
+ * session's own direction (CBC), or the GCM key data.
+ */
 struct mb_sess {
-	/* expanded AES keys: 15 round keys of 16 bytes for AES-256, aligned for the vector loads */
-	uint8_t enc_keys[16 * 15] __attribute__((aligned(16)));
-	uint8_t dec_keys[16 * 15] __attribute__((aligned(16)));
-	struct gcm_key_data gcm __attribute__((aligned(64)));
-	/* HMAC inner and outer states after the first block (key xor ipad/opad) */
-	uint8_t ipad[64] __attribute__((aligned(16)));
-	uint8_t opad[64] __attribute__((aligned(16)));
 	uint8_t salt[4];
 	uint8_t encr;
 	uint8_t integ;
 	uint8_t key_len;
 	uint8_t icv_len;
+	uint8_t dec_first;      /* key holds the decryption round keys (an inbound session) */
+	uint8_t opad_off;       /* the outer state's offset in pads: 32, or 64 for SHA-384/512 */
 	IMB_CIPHER_MODE mode;
 	IMB_HASH_ALG hash;
+	union {
+		struct {
+			/* expanded AES keys, 15 round keys of 16 bytes for AES-256: this session's
+			 * direction's first, the other direction's (tests use a session both ways)
+			 * after the HMAC states */
+			uint8_t key[16 * 15] __attribute__((aligned(16)));
+			/* HMAC inner and outer states after the first block (key xor ipad/opad),
+			 * back to back: SHA-1's and SHA-256's take 64 bytes */
+			uint8_t pads[128] __attribute__((aligned(16)));
+			uint8_t key_other[16 * 15] __attribute__((aligned(16)));
+		} cbc;
+		struct gcm_key_data gcm;
+	} k __attribute__((aligned(64)));
 };
+
+/* One op reads the scalar line, then its round keys and the HMAC states (CBC with SHA-1 or
+ * SHA-256: 64 + 240 + 64 bytes, six lines), or the GCM round keys and the first hash-key powers. */
+#define MB_SESS_HOT 384
+
+
+/* The round keys of one direction (encrypt: true). */
+static inline const uint8_t *mb_keys(const struct mb_sess *s, bool enc)
+{
+	return enc != (s->dec_first != 0) ? s->k.cbc.key : s->k.cbc.key_other;
+}
 
 static void *mb_lcore_create(void)
 {
@@ -52,6 +76,8 @@ static void mb_lcore_free(void *lctx)
 static int hmac_pads(IMB_MGR *mb, struct mb_sess *s, const uint8_t *key, uint32_t len)
 {
 	uint32_t block = (s->integ == FH_INTEG_SHA384_192 || s->integ == FH_INTEG_SHA512_256) ? 128 : 64;
+
+	s->opad_off = (uint8_t)(block / 2); /* a state is at most 32 bytes with a 64-byte block, 64 with 128 */
 	uint8_t ib[128], ob[128];
 
 	/* keys longer than a block would first be hashed; IKE and our configs never make those */
@@ -65,20 +91,20 @@ static int hmac_pads(IMB_MGR *mb, struct mb_sess *s, const uint8_t *key, uint32_
 	}
 	switch (s->integ) {
 	case FH_INTEG_SHA1_96:
-		IMB_SHA1_ONE_BLOCK(mb, ib, s->ipad);
-		IMB_SHA1_ONE_BLOCK(mb, ob, s->opad);
+		IMB_SHA1_ONE_BLOCK(mb, ib, s->k.cbc.pads);
+		IMB_SHA1_ONE_BLOCK(mb, ob, s->k.cbc.pads + s->opad_off);
 		break;
 	case FH_INTEG_SHA256_128:
-		IMB_SHA256_ONE_BLOCK(mb, ib, s->ipad);
-		IMB_SHA256_ONE_BLOCK(mb, ob, s->opad);
+		IMB_SHA256_ONE_BLOCK(mb, ib, s->k.cbc.pads);
+		IMB_SHA256_ONE_BLOCK(mb, ob, s->k.cbc.pads + s->opad_off);
 		break;
 	case FH_INTEG_SHA384_192:
-		IMB_SHA384_ONE_BLOCK(mb, ib, s->ipad);
-		IMB_SHA384_ONE_BLOCK(mb, ob, s->opad);
+		IMB_SHA384_ONE_BLOCK(mb, ib, s->k.cbc.pads);
+		IMB_SHA384_ONE_BLOCK(mb, ob, s->k.cbc.pads + s->opad_off);
 		break;
 	case FH_INTEG_SHA512_256:
-		IMB_SHA512_ONE_BLOCK(mb, ib, s->ipad);
-		IMB_SHA512_ONE_BLOCK(mb, ob, s->opad);
+		IMB_SHA512_ONE_BLOCK(mb, ib, s->k.cbc.pads);
+		IMB_SHA512_ONE_BLOCK(mb, ob, s->k.cbc.pads + s->opad_off);
 		break;
 	default:
 		return -1;
@@ -106,12 +132,15 @@ static int mb_sess_init(void *sp, const struct fh_crypto_xform *x, enum fh_crypt
 {
 	struct mb_sess *s = sp;
 	IMB_MGR *mb = setup_mgr();
+	uint8_t *ek, *dk;
 	int rc = 0;
 
-	(void)dir;
 	if (mb == NULL)
 		return -1;
 	memset(s, 0, sizeof(*s));
+	s->dec_first = dir == FH_CRYPTO_DECRYPT;
+	ek = s->dec_first ? s->k.cbc.key_other : s->k.cbc.key;
+	dk = s->dec_first ? s->k.cbc.key : s->k.cbc.key_other;
 	s->encr = x->encr;
 	s->integ = x->integ;
 	s->icv_len = (uint8_t)fh_crypto_icv_len(x->encr, x->integ);
@@ -122,11 +151,11 @@ static int mb_sess_init(void *sp, const struct fh_crypto_xform *x, enum fh_crypt
 		s->mode = IMB_CIPHER_CBC;
 		s->key_len = (uint8_t)x->enc_key_len;
 		if (x->enc_key_len == 16)
-			IMB_AES_KEYEXP_128(mb, x->enc_key, s->enc_keys, s->dec_keys);
+			IMB_AES_KEYEXP_128(mb, x->enc_key, ek, dk);
 		else if (x->enc_key_len == 24)
-			IMB_AES_KEYEXP_192(mb, x->enc_key, s->enc_keys, s->dec_keys);
+			IMB_AES_KEYEXP_192(mb, x->enc_key, ek, dk);
 		else if (x->enc_key_len == 32)
-			IMB_AES_KEYEXP_256(mb, x->enc_key, s->enc_keys, s->dec_keys);
+			IMB_AES_KEYEXP_256(mb, x->enc_key, ek, dk);
 		else
 			rc = -1;
 		break;
@@ -136,9 +165,9 @@ static int mb_sess_init(void *sp, const struct fh_crypto_xform *x, enum fh_crypt
 		s->hash = IMB_AUTH_AES_GMAC;
 		s->key_len = (uint8_t)(x->enc_key_len - 4);
 		if (x->enc_key_len == 20)
-			IMB_AES128_GCM_PRE(mb, x->enc_key, &s->gcm);
+			IMB_AES128_GCM_PRE(mb, x->enc_key, &s->k.gcm);
 		else if (x->enc_key_len == 36)
-			IMB_AES256_GCM_PRE(mb, x->enc_key, &s->gcm);
+			IMB_AES256_GCM_PRE(mb, x->enc_key, &s->k.gcm);
 		else
 			rc = -1;
 		if (rc == 0)
@@ -190,8 +219,8 @@ static void fill_job(IMB_JOB *job, struct fh_crypto_op *op, enum fh_crypto_dir d
 	if (s->mode == IMB_CIPHER_GCM) {
 		memcpy(op->nonce, s->salt, 4);
 		memcpy(op->nonce + 4, op->iv, 8);
-		job->enc_keys = &s->gcm;
-		job->dec_keys = &s->gcm;
+		job->enc_keys = &s->k.gcm;
+		job->dec_keys = &s->k.gcm;
 		job->iv = op->nonce;
 		job->iv_len_in_bytes = 12;
 		job->u.GCM.aad = op->aad;
@@ -200,8 +229,8 @@ static void fill_job(IMB_JOB *job, struct fh_crypto_op *op, enum fh_crypto_dir d
 		job->msg_len_to_hash_in_bytes = op->cipher_len;
 		return;
 	}
-	job->enc_keys = s->enc_keys;
-	job->dec_keys = s->dec_keys;
+	job->enc_keys = mb_keys(s, true);
+	job->dec_keys = mb_keys(s, false);
 	job->iv = op->iv;
 	job->iv_len_in_bytes = s->mode == IMB_CIPHER_CBC ? 16 : 0;
 	if (s->hash == IMB_AUTH_NULL) {
@@ -215,8 +244,8 @@ static void fill_job(IMB_JOB *job, struct fh_crypto_op *op, enum fh_crypto_dir d
 	job->cipher_start_src_offset_in_bytes = (uint64_t)(op->cipher - op->auth);
 	job->hash_start_src_offset_in_bytes = 0;
 	job->msg_len_to_hash_in_bytes = op->auth_len;
-	job->u.HMAC._hashed_auth_key_xor_ipad = s->ipad;
-	job->u.HMAC._hashed_auth_key_xor_opad = s->opad;
+	job->u.HMAC._hashed_auth_key_xor_ipad = s->k.cbc.pads;
+	job->u.HMAC._hashed_auth_key_xor_opad = s->k.cbc.pads + s->opad_off;
 }
 
 static int job_done(const IMB_JOB *job, enum fh_crypto_dir dir)
@@ -256,6 +285,7 @@ static uint16_t mb_process(void *lctx, enum fh_crypto_dir dir, struct fh_crypto_
 const struct fh_crypto_engine fh_crypto_ipsec_mb = {
 	.name = "ipsec-mb",
 	.sess_size = sizeof(struct mb_sess),
+	.sess_hot = MB_SESS_HOT,
 	.sess_init = mb_sess_init,
 	.sess_clear = mb_sess_clear,
 	.lcore_create = mb_lcore_create,

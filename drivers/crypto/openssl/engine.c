@@ -268,6 +268,7 @@ static uint16_t ossl_process(void *lctx, enum fh_crypto_dir dir, struct fh_crypt
 const struct fh_crypto_engine fh_crypto_openssl = {
 	.name = "openssl",
 	.sess_size = sizeof(struct ossl_sess),
+	.sess_hot = sizeof(struct ossl_sess),
 	.sess_init = ossl_sess_init,
 	.sess_clear = ossl_sess_clear,
 	.lcore_create = ossl_lcore_create,
