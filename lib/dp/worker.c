@@ -104,6 +104,10 @@ void fh_dp_counters_clear(struct fh_dp *dp)
 /* Classify a burst and send each packet down its stage. */
 static void rx_burst_process(struct fh_stage *st, uint16_t pi, struct rte_mbuf **pkts, uint16_t n)
 {
+	/* forwarded and ESP packets go on as bursts (their table entries prefetched together) */
+	struct rte_mbuf *fw[FH_DP_BURST_MAX], *esp[FH_DP_BURST_MAX];
+	uint16_t nf = 0, ne = 0;
+
 	/* the whole burst's header lines at once, so their misses overlap (frames often come from
 	 * another core's cache); and, for writing, the headroom line where tunnel and ESP headers
 	 * will be put in front */
@@ -114,10 +118,6 @@ static void rx_burst_process(struct fh_stage *st, uint16_t pi, struct rte_mbuf *
 		if (rte_pktmbuf_headroom(pkts[i]) >= RTE_CACHE_LINE_SIZE)
 			__builtin_prefetch(d - RTE_CACHE_LINE_SIZE, 1, 3); /* rte_prefetch0_write is experimental */
 	}
-	/* forwarded and ESP packets go on as bursts (their table entries prefetched together) */
-	struct rte_mbuf *fw[FH_DP_BURST_MAX], *esp[FH_DP_BURST_MAX];
-	uint16_t nf = 0, ne = 0;
-
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		enum fh_punt_kind kind;
