@@ -116,7 +116,9 @@ if CC=clang build build-fuzz --buildtype=debug -Dfuzz=true -Db_sanitize=address,
     rm -rf "$corpus"; mkdir -p "$corpus"
     [[ $target == config ]] && cp config/*.yaml "$corpus"/
     for seed in tests/fuzz/seeds/"$target"-*; do [[ -e $seed ]] && cp "$seed" "$corpus"/; done
-    if "$f" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 -artifact_prefix="build-fuzz/$name-" "$corpus" \
+    opts=()  # tests/fuzz/<target>.options: extra libFuzzer flags, one per line, # comments
+    [[ -f tests/fuzz/$name.options ]] && mapfile -t opts < <(grep -v '^[[:space:]]*\(#\|$\)' "tests/fuzz/$name.options")
+    if "$f" "${opts[@]}" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 -artifact_prefix="build-fuzz/$name-" "$corpus" \
          >"build-fuzz/$name.log" 2>&1; then
       ok; grep -E '^Done' "build-fuzz/$name.log"
     else

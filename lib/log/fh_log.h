@@ -22,6 +22,11 @@ enum fh_log_level { FH_LOG_ERR, FH_LOG_WARN, FH_LOG_INFO, FH_LOG_DEBUG };
 
 void fh_log(enum fh_log_level lvl, const char *cat, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Drop every line (true) or print again (false). For fuzz targets, which would otherwise spend
+ * most of their time formatting and writing lines nobody reads; the daemon never mutes. */
+void fh_log_mute(bool on);
+bool fh_log_muted(void);
+
 /* Debug categories: set/clear by name ("crypto ikev2" sets every "crypto ikev2 *"). */
 int fh_debug_set(const char *category, bool on);
 bool fh_debug_on(const char *category);

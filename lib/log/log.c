@@ -16,6 +16,17 @@ static const char *const categories[] = {
 #define N_CAT (sizeof(categories) / sizeof(categories[0]))
 
 static bool enabled[N_CAT];
+static bool muted;
+
+void fh_log_mute(bool on)
+{
+	muted = on;
+}
+
+bool fh_log_muted(void)
+{
+	return muted;
+}
 
 void fh_log(enum fh_log_level lvl, const char *cat, const char *fmt, ...)
 {
@@ -25,6 +36,8 @@ void fh_log(enum fh_log_level lvl, const char *cat, const char *fmt, ...)
 	char when[32];
 	va_list ap;
 
+	if (muted)
+		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
