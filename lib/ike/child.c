@@ -331,7 +331,6 @@ bool ike_ts_pick(struct fh_ike *ike, struct ike_sa *sa, const struct fh_ike_tsl 
 void ike_ts_child(struct fh_ike *ike, struct ike_sa *sa, const struct ike_child *c, struct fh_ike_tsl *l,
 		  struct fh_ike_tsl *r)
 {
-	(void)ike;
 	if (sa->va && !sa->va_gre) {
 		struct fh_ike_ts allow[FH_IKE_NETS_MAX];
 
@@ -339,6 +338,16 @@ void ike_ts_child(struct fh_ike *ike, struct ike_sa *sa, const struct ike_child 
 		memcpy(l->ts, allow, l->n * sizeof(allow[0]));
 		r->n = (uint8_t)va_allow(sa, false, &c->ts_r, allow);
 		memcpy(r->ts, allow, r->n * sizeof(allow[0]));
+		return;
+	}
+	if (sa->initiator && ike_sa_tun_idx(ike, sa) >= 0) {
+		struct fh_ike_ts ol, orr;
+
+		/* our configured tunnel: offer what we offered at first and let the responder narrow
+		 * again (the child keeps only the first of a narrowed list) */
+		ike_ts_ours(ike, sa, &ol, &orr);
+		tsl_one(l, &ol);
+		tsl_one(r, &orr);
 		return;
 	}
 	tsl_one(l, &c->ts_l);

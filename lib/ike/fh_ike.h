@@ -94,7 +94,7 @@ struct fh_ike_session {
 	bool gre;                    /* the peer's selectors are GRE between the endpoints */
 	uint32_t gre_peer;           /* the peer's GRE endpoint (its selector; behind a NAT its own) */
 	struct fh_ike_addr local, remote;
-	const char *remote_id;       /* as show prints it: "10.0.0.1", "fqdn spoke1.example" */
+	const char *remote_id;       /* as show prints it: "10.0.0.1", "spoke1.example", "ops@example" */
 	bool has_cfg;                /* the peer sent a CP: a CFG_REQUEST to us, or a CFG_REPLY */
 	struct fh_ike_modecfg cfg;   /* the peer's CP */
 	struct fh_ike_modecfg reply; /* responder, out: our CFG_REPLY (sent when has_cfg) */
