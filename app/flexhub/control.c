@@ -283,6 +283,10 @@ static void handle_punts(struct fh_app *app, unsigned int *n_out)
 			handle_icmp(app, m[i], -1);
 			continue;
 		}
+		if (m[i]->hash.usr == FH_PUNT_ROUTING_IP) {
+			fh_routing_punt(app, m[i]);
+			continue;
+		}
 		if (m[i]->hash.usr == FH_PUNT_NHRP) {
 			/* NHRP is its own issue; until then counted */
 			app->cc[FH_CC_NHRP_UNHANDLED]++;

@@ -60,6 +60,9 @@ enum fh_ctl_ctr {
 	FH_CC_POOL_EXHAUSTED,     /* mode-config address refused: pool empty (INTERNAL_ADDRESS_FAILURE) */
 	FH_CC_VACCESS_CREATED,    /* Virtual-Access interfaces cloned */
 	FH_CC_VACCESS_FAILED,     /* ... refused (limits.interfaces, template gone) */
+	FH_CC_MIRROR_IN,          /* routing protocol packets handed to a kernel mirror (to FRR) */
+	FH_CC_MIRROR_OUT,         /* packets FRR sent out of a mirror, into its interface */
+	FH_CC_MIRROR_DROPPED,     /* ... not delivered: no mirror, mirror full, no mbuf, TX ring full */
 	FH_CC_MAX,
 };
 
@@ -188,6 +191,7 @@ void fh_routing_stop(struct fh_app *app);
 void fh_routing_reload(struct fh_app *app, const struct fh_config *old);
 void fh_routing_poll(struct fh_app *app);
 void fh_routing_iface(struct fh_app *app, int slot, bool up); /* an interface came or goes */
+void fh_routing_punt(struct fh_app *app, struct rte_mbuf *m); /* a protocol packet for a mirror; frees m */
 void fh_routing_stats(const struct fh_app *app, uint32_t *mirrors, uint64_t *in, uint64_t *out, uint64_t *bad);
 
 /* bench.c: SA table install rate and churn, for benchmarks */

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -30,6 +31,9 @@
 #include <libmnl/libmnl.h>
 #include <linux/if_tun.h>
 #include <linux/rtnetlink.h>
+
+#include <rte_mbuf.h>
+#include <rte_ring.h>
 
 #include "fh_frr.h"
 #include "fh_rtnl.h"
@@ -56,6 +60,7 @@ struct fh_routing {
 	uint32_t n_pid;
 	uint64_t routes_in, routes_out, routes_bad;
 	time_t last_reap;
+	int ep;                  /* epoll of the mirrors' descriptors: only readable ones are read */
 	uint8_t buf[32768];      /* one netlink datagram (a dump part is at most a page or two) */
 };
 
@@ -141,6 +146,12 @@ static int mirror_open(struct fh_app *app, int slot, uint32_t addr, uint8_t plen
 		fh_log(FH_LOG_ERR, "routing", "%s: mirror %s: address or state not set: %s", app->ifs.v[slot].name, m->name,
 		       strerror(-rc));
 	fh_map_put(&r->by_ifindex, m->ifindex, (uint32_t)slot);
+	{
+		struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)slot};
+
+		if (epoll_ctl(r->ep, EPOLL_CTL_ADD, fd, &ev) < 0)
+			fh_log(FH_LOG_ERR, "routing", "%s: epoll: %s", m->name, strerror(errno));
+	}
 	r->n_mirrors++;
 	fh_debug("ip routing", "%s: kernel mirror %s (ifindex %u)", app->ifs.v[slot].name, m->name, m->ifindex);
 	return 0;
@@ -155,6 +166,7 @@ static void mirror_close(struct fh_app *app, int slot)
 		return;
 	/* FRR's routes through it: the kernel drops them with the device, and so do we */
 	fh_map_del(&r->by_ifindex, m->ifindex);
+	epoll_ctl(r->ep, EPOLL_CTL_DEL, m->fd, NULL);
 	close(m->fd); /* a non-persistent TUN device goes with its last descriptor */
 	m->fd = -1;
 	r->n_mirrors--;
@@ -173,6 +185,79 @@ void fh_routing_iface(struct fh_app *app, int slot, bool up)
 	}
 	if (app->rt->m[slot].fd < 0 && routed(app, slot, &a, &l))
 		mirror_open(app, slot, a, l);
+}
+
+/* ---- packets between the tunnels and the mirrors ---- */
+
+void fh_routing_punt(struct fh_app *app, struct rte_mbuf *m)
+{
+	struct fh_routing *r = app->rt;
+	uint32_t slot = m->hash.fdir.hi;
+
+	if (r == NULL || slot >= app->lim.interfaces || r->m[slot].fd < 0 || rte_pktmbuf_is_contiguous(m) == 0 ||
+	    write(r->m[slot].fd, rte_pktmbuf_mtod(m, const void *), rte_pktmbuf_data_len(m)) < 0)
+		app->cc[FH_CC_MIRROR_DROPPED]++;
+	else
+		app->cc[FH_CC_MIRROR_IN]++;
+	rte_pktmbuf_free(m);
+}
+
+/* What FRR sent out of a mirror: into that interface (a tunnel: whatever the destination, so a
+ * hello to 224.0.0.10 goes through the tunnel it was sent on), or routed (a port's mirror). */
+static void mirror_read(struct fh_app *app, uint32_t slot)
+{
+	struct fh_routing *r = app->rt;
+	const struct fh_iface *f = &app->ifs.v[slot];
+
+	for (int k = 0; k < 32; k++) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(app->pool);
+		uint16_t room;
+		ssize_t n;
+
+		if (m == NULL) {
+			app->cc[FH_CC_MIRROR_DROPPED]++;
+			return;
+		}
+		room = (uint16_t)(rte_pktmbuf_tailroom(m));
+		n = read(r->m[slot].fd, rte_pktmbuf_mtod(m, void *), room);
+		if (n <= 0) {
+			rte_pktmbuf_free(m);
+			return;
+		}
+		if (n < 20 || (rte_pktmbuf_mtod(m, const uint8_t *)[0] >> 4) != 4) {
+			rte_pktmbuf_free(m); /* IPv6 router solicitations and the like: not ours */
+			continue;
+		}
+		rte_pktmbuf_append(m, (uint16_t)n);
+		if (f->kind == FH_IF_TUNNEL || f->kind == FH_IF_VACCESS) {
+			m->hash.usr = FH_TX_TUNNEL;
+			m->hash.fdir.hi = slot;
+		} else if ((rte_pktmbuf_mtod(m, const uint8_t *)[16] & 0xf0) == 0xe0) {
+			/* a hello to a group on a LAN port: not done yet (it needs the group's MAC out of
+			 * that port); counted, never routed (it would only expire) */
+			app->cc[FH_CC_MIRROR_DROPPED]++;
+			rte_pktmbuf_free(m);
+			continue;
+		} else {
+			m->hash.usr = FH_TX_ROUTE;
+		}
+		if (rte_ring_enqueue(app->dp.tx[0], m) != 0) {
+			app->cc[FH_CC_MIRROR_DROPPED]++;
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		app->cc[FH_CC_MIRROR_OUT]++;
+	}
+}
+
+static void mirrors_poll(struct fh_app *app)
+{
+	struct epoll_event ev[32];
+	int n = epoll_wait(app->rt->ep, ev, 32, 0);
+
+	for (int i = 0; i < n; i++)
+		if (app->rt->m[ev[i].data.u32].fd >= 0)
+			mirror_read(app, ev[i].data.u32);
 }
 
 /* ---- FRR's daemons ---- */
@@ -392,10 +477,13 @@ void fh_routing_poll(struct fh_app *app)
 	struct fh_routing *r = app->rt;
 	time_t now = time(NULL);
 
-	if (r != NULL && now != r->last_reap) {
+	if (r == NULL)
+		return;
+	if (now != r->last_reap) {
 		r->last_reap = now;
 		reap(r);
 	}
+	mirrors_poll(app);
 
 	for (int i = 0; r != NULL && i < 64; i++) {
 		ssize_t n = mnl_socket_recvfrom(r->ev, r->buf, sizeof(r->buf));
@@ -451,6 +539,7 @@ int fh_routing_start(struct fh_app *app)
 	r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		return -1;
+	r->ep = -1;
 	app->rt = r;
 	r->m = calloc(app->lim.interfaces, sizeof(*r->m));
 	if (r->m == NULL || fh_map_init(&r->by_ifindex, 64) < 0)
@@ -459,7 +548,8 @@ int fh_routing_start(struct fh_app *app)
 		r->m[i].fd = -1;
 	r->ev = nl_open(RTMGRP_IPV4_ROUTE);
 	r->rq = nl_open(0);
-	if (r->ev == NULL || r->rq == NULL) {
+	r->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (r->ev == NULL || r->rq == NULL || r->ep < 0) {
 		fh_log(FH_LOG_ERR, "routing", "netlink: %s", strerror(errno));
 		return -1;
 	}
@@ -469,6 +559,7 @@ int fh_routing_start(struct fh_app *app)
 	dump(app);
 	if (app->cfg->routing.frr == FH_FRR_MANAGED)
 		frr_start(app);
+	app->dp.punt_routing = true;
 	fh_log(FH_LOG_INFO, "routing", "%u interface(s) mirrored for FRR (%s)", r->n_mirrors,
 	       app->cfg->routing.frr == FH_FRR_MANAGED ? "managed" : "external");
 	return 0;
@@ -490,9 +581,12 @@ void fh_routing_stop(struct fh_app *app)
 	if (r->rq != NULL)
 		mnl_socket_close(r->rq);
 	fh_map_fini(&r->by_ifindex);
+	if (r->ep >= 0)
+		close(r->ep);
 	free(r->m);
 	free(r);
 	app->rt = NULL;
+	app->dp.punt_routing = false;
 }
 
 /* frr.conf of a config, without its first line (which names the file): what FRR would be told. */

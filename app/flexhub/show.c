@@ -41,6 +41,9 @@ static const char *const cc_names[FH_CC_MAX] = {
 	[FH_CC_POOL_EXHAUSTED] = "pool-exhausted",
 	[FH_CC_VACCESS_CREATED] = "virtual-access-created",
 	[FH_CC_VACCESS_FAILED] = "virtual-access-refused",
+	[FH_CC_MIRROR_IN] = "mirror-packets-in",
+	[FH_CC_MIRROR_OUT] = "mirror-packets-out",
+	[FH_CC_MIRROR_DROPPED] = "mirror-packets-dropped",
 };
 
 static const char *method_name(uint8_t m)

@@ -86,6 +86,8 @@ enum fh_punt_kind {
 	FH_PUNT_ROUTING,
 	FH_PUNT_ICMP_IP,   /* an IP packet for us out of a tunnel (no Ethernet) */
 	FH_PUNT_NHRP,
+	FH_PUNT_ROUTING_IP, /* a routing protocol's IP packet out of a tunnel (no Ethernet): hash.fdir.hi
+			     * = the tunnel's interface slot */
 	FH_PUNT_ICMP_ERR,  /* a dropped IP packet whose sender gets an ICMP error: hash.fdir.hi
 			    * holds type << 24 | code << 16 | next-hop MTU */
 };
@@ -94,6 +96,8 @@ enum fh_punt_kind {
 enum fh_tx_kind {
 	FH_TX_FRAME = 1, /* an Ethernet frame for port mbuf->port */
 	FH_TX_ROUTE,     /* an IPv4 packet to route like transit traffic (may enter a tunnel) */
+	FH_TX_TUNNEL,    /* an IPv4 packet into the tunnel of interface slot hash.fdir.hi, whatever its
+			  * destination (a routing protocol's multicast out of a kernel mirror) */
 };
 
 struct fh_dp_counters {
@@ -239,6 +243,7 @@ struct fh_dp {
 	struct fh_dp_tables tables;
 	struct fh_dp_counters ctr[FH_DP_WORKERS_MAX];
 	volatile bool quit;
+	bool punt_routing;   /* FRR runs: routing protocols out of tunnels go to the control lcore */
 };
 
 /* Set up rings, per-worker crypto state, QSBR and the tables for n_workers; 0 or -errno.

@@ -291,12 +291,47 @@ static void forward_to(struct fh_stage *st, struct rte_mbuf *m, const struct fh_
 	}
 }
 
+/*
+ * A routing protocol's packet that came out of a tunnel (EIGRP, OSPF, BGP's TCP to one of our
+ * addresses or to a link-local multicast group) goes to the control lcore, which hands it to the
+ * tunnel's kernel mirror where FRR listens. Only when routing runs (dp->punt_routing): otherwise
+ * they are what they always were (dropped as local protocols, or routed).
+ */
+static inline bool routing_punt(struct fh_stage *st, struct rte_mbuf *m, const struct fh_dp_tunnel *tun)
+{
+	const uint8_t *ip = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t dst;
+
+	if (!st->dp->punt_routing || rte_pktmbuf_data_len(m) < 20)
+		return false;
+	if (ip[9] != 88 && ip[9] != 89 && ip[9] != IPPROTO_TCP)
+		return false;
+	memcpy(&dst, ip + 16, 4);
+	if ((rte_be_to_cpu_32(dst) & 0xffffff00u) != 0xe0000000u && !fh_dp_is_local(st->t, dst))
+		return false;
+	fh_dp_count(st->ctr, FH_CTR_PUNT_ROUTING, 1);
+	m->hash.fdir.hi = tun->slot;
+	fh_stage_punt(st, m, FH_PUNT_ROUTING_IP);
+	return true;
+}
+
+void fh_stage_into_tunnel(struct fh_stage *st, struct rte_mbuf *m, uint32_t slot)
+{
+	if (!ip_valid(m)) {
+		drop(st, m, FH_CTR_DROP_BAD_IPV4);
+		return;
+	}
+	tunnel_in(st, m, fh_dp_tunnel_get(st->t, slot));
+}
+
 /* The passenger, out of its tunnel: a Virtual-Access's peer may only send from its own addresses.
  * True when it may be routed; false when it was dropped. */
 static inline bool inner_ok(struct fh_stage *st, struct rte_mbuf *m, const struct fh_dp_tunnel *tun)
 {
 	uint32_t src;
 
+	if (routing_punt(st, m, tun))
+		return false;
 	if (tun->n_allow == 0)
 		return true;
 	if (rte_pktmbuf_data_len(m) < 20) {

@@ -157,6 +157,10 @@ static uint16_t from_control(struct fh_stage *st)
 			fh_stage_forward(st, m[i]);
 			continue;
 		}
+		if (m[i]->hash.usr == FH_TX_TUNNEL) {
+			fh_stage_into_tunnel(st, m[i], m[i]->hash.fdir.hi);
+			continue;
+		}
 		if (rte_eth_tx_burst(m[i]->port, st->worker, &m[i], 1) == 1) {
 			fh_dp_count(st->ctr, FH_CTR_TX, 1);
 		} else {

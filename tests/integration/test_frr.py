@@ -73,3 +73,56 @@ def test_mirror_frr_and_route_sync(tmp_path):
         shutil.rmtree(state, ignore_errors=True)
     assert rc == 0, d.log_text()[-3000:]
     assert "FRR's zebra exited" not in d.log_text(), d.log_text()[-2000:]
+
+
+# OSPF: the adjacency over Tunnel0 reaches Full, but a router LSA updated after it does not get
+# through (RXmtL stays 1; every packet reached the peer's mirror per the counters): not solved
+# yet, so only EIGRP is claimed here.
+@pytest.mark.parametrize("proto", ["eigrp"])
+def test_protocol_over_tunnel0_forms_a_neighbour_and_learns_the_lans(tmp_path, proto):
+    """The guide's site-to-site pair with `router eigrp 100` over Tunnel0 (FRR eigrpd on both sides;
+    or the same as `router ospf 1` area 0), each LAN added to its network lines and the static LAN
+    routes taken out: the neighbour forms over the IPsec tunnel, each side learns the other's LAN
+    (D or O) and LAN pings LAN."""
+    from fh import site_to_site_lab
+    require_frr()
+    lab = Lab()
+    a, b, la, lb = site_to_site_lab(lab)
+    routers = []
+    try:
+        for ns, name, lan in ((a, "RouterA", "10.10.1.0 0.0.0.255"), (b, "RouterB", "10.20.2.0 0.0.0.255")):
+            text = (ROOT / f"config/site-to-site-{name[-1].lower()}.yaml").read_text()
+            text = text.replace("    networks: 10.1.120.0 0.0.0.255", f"    networks: [10.1.120.0 0.0.0.255, {lan}]")
+            assert lan in text
+            if proto == "ospf":
+                text = text.replace("  eigrp:                        # router eigrp 100\n    as: 100\n",
+                                    "  ospf:\n    as: 1\n    area: 0\n").replace("    auto-summary: false         #  no auto-summary\n", "")
+                assert "ospf:" in text and "eigrp" not in text.split("router:")[1], text.split("router:")[1]
+            # the LAN routes come from EIGRP now: the static ones go
+            import re
+            text = re.sub(r"(?m)^    - \{prefix: 10\.(10\.1|20\.2)\.0/24, interface: Tunnel0\}\n", "", text)
+            text += f"routing: {{frr: managed, state-dir: /tmp/fh-frr-{lab.tag}-{name}}}\n"
+            routers.append(Daemon(ns, text, tmp_path, name).start())
+        ra, rb = routers
+        vty = ["ip", "netns", "exec", a, "vtysh", "--vty_socket", f"/tmp/fh-frr-{lab.tag}-RouterA"]
+        code, dist, show = ("D", 90, "show ip eigrp neighbors") if proto == "eigrp" else ("O", 110, "show ip ospf neighbor")
+        out = wait_for(f"{proto} neighbour", lambda: (lambda r: r.stdout if "10.1.120.20" in r.stdout or
+                                                      "Full" in r.stdout else None)(
+            run(vty + ["-c", show], check=False)), timeout=90)
+        assert "Tu0" in out, out
+        r = wait_for("LAN B learned", lambda: [x for x in ra.ctl("show", "ip", "route", json_out=True)
+                                               if x["prefix"] == "10.20.2.0/24" and x["code"] == code], timeout=60)
+        assert r[0]["interface"] == "Tunnel0" and r[0]["distance"] == dist, r
+        wait_for("LAN A learned", lambda: [x for x in rb.ctl("show", "ip", "route", json_out=True)
+                                           if x["prefix"] == "10.10.1.0/24" and x["code"] == code], timeout=60)
+        run(["ip", "netns", "exec", la, "ping", "-c", "2", "-W", "2", "10.20.2.2"], check=False)
+        p = run(["ip", "netns", "exec", la, "ping", "-c", "5", "-i", "0.2", "-W", "2", "10.20.2.2"], check=False)
+        assert p.returncode == 0 and " 0% packet loss" in p.stdout, p.stdout
+        c = ra.counters()
+        assert c["control"]["mirror-packets-in"] > 0 and c["control"]["mirror-packets-out"] > 0, c["control"]
+    finally:
+        rcs = [d.stop() for d in routers]
+        lab.close()
+        for n in ("RouterA", "RouterB"):
+            shutil.rmtree(f"/tmp/fh-frr-{lab.tag}-{n}", ignore_errors=True)
+    assert all(rc == 0 for rc in rcs)
