@@ -63,6 +63,7 @@ enum fh_ctl_ctr {
 	FH_CC_MIRROR_IN,          /* routing protocol packets handed to a kernel mirror (to FRR) */
 	FH_CC_MIRROR_OUT,         /* packets FRR sent out of a mirror, into its interface */
 	FH_CC_MIRROR_DROPPED,     /* ... not delivered: no mirror, mirror full, no mbuf, TX ring full */
+	FH_CC_FRR_RESTARTS,       /* FRR daemons started again after they died */
 	FH_CC_MAX,
 };
 
@@ -192,6 +193,7 @@ void fh_routing_reload(struct fh_app *app, const struct fh_config *old);
 void fh_routing_poll(struct fh_app *app);
 void fh_routing_iface(struct fh_app *app, int slot, bool up); /* an interface came or goes */
 void fh_routing_punt(struct fh_app *app, struct rte_mbuf *m); /* a protocol packet for a mirror; frees m */
+void fh_routing_link(struct fh_app *app, int slot, bool up);  /* a tunnel's protocol went up or down */
 void fh_routing_stats(const struct fh_app *app, uint32_t *mirrors, uint64_t *in, uint64_t *out, uint64_t *bad);
 
 /* bench.c: SA table install rate and churn, for benchmarks */

@@ -40,6 +40,8 @@
 #include "flexhub.h"
 
 #define FRR_DAEMONS_MAX 4
+#define RESTARTS_MAX 5
+#define RESTART_WINDOW_S 60
 
 struct fh_mirror {
 	int fd;                  /* the TUN device; -1 none */
@@ -58,6 +60,10 @@ struct fh_routing {
 	pid_t pid[FRR_DAEMONS_MAX];
 	char daemon[FRR_DAEMONS_MAX][16];
 	uint32_t n_pid;
+	/* a daemon that dies is started again, as FRR's watchfrr would, at most RESTARTS_MAX times
+	 * per RESTART_WINDOW_S (past that, a crash loop: it stays down, said once) */
+	uint32_t n_restarts[FRR_DAEMONS_MAX];
+	time_t window_start[FRR_DAEMONS_MAX];
 	uint64_t routes_in, routes_out, routes_bad;
 	time_t last_reap;
 	int ep;                  /* epoll of the mirrors' descriptors: only readable ones are read */
@@ -165,6 +171,8 @@ static void mirror_close(struct fh_app *app, int slot)
 	if (m->fd < 0)
 		return;
 	/* FRR's routes through it: the kernel drops them with the device, and so do we */
+	if (app->dp.tables.fib != NULL)
+		fh_fib_del_owner(app->dp.tables.fib, FH_FIB_OWNER_FRR(slot));
 	fh_map_del(&r->by_ifindex, m->ifindex);
 	epoll_ctl(r->ep, EPOLL_CTL_DEL, m->fd, NULL);
 	close(m->fd); /* a non-persistent TUN device goes with its last descriptor */
@@ -185,6 +193,26 @@ void fh_routing_iface(struct fh_app *app, int slot, bool up)
 	}
 	if (app->rt->m[slot].fd < 0 && routed(app, slot, &a, &l))
 		mirror_open(app, slot, a, l);
+}
+
+/* A tunnel whose IPsec SA went (line protocol down, as IOS says) takes its mirror down with it:
+ * the kernel and zebra drop the routes through it, and the FIB follows their withdrawals. */
+void fh_routing_link(struct fh_app *app, int slot, bool up)
+{
+	struct fh_routing *r = app->rt;
+	uint8_t msg[256];
+	int rc;
+
+	if (r == NULL || slot < 0 || (uint32_t)slot >= app->lim.interfaces || r->m[slot].fd < 0)
+		return;
+	rc = request(r, msg, fh_rtnl_build_link(msg, sizeof(msg), r->m[slot].ifindex, up, up ? mirror_mtu(app, slot) : 0,
+						++r->seq));
+	if (rc < 0)
+		fh_log(FH_LOG_ERR, "routing", "mirror %s: not set %s: %s", r->m[slot].name, up ? "up" : "down", strerror(-rc));
+	/* routes zebra had through it leave the kernel without a message per route when the link
+	 * goes down: withdraw ours through it now */
+	if (!up)
+		fh_fib_del_owner(app->dp.tables.fib, FH_FIB_OWNER_FRR(slot));
 }
 
 /* ---- packets between the tunnels and the mirrors ---- */
@@ -288,15 +316,13 @@ static int write_conf(struct fh_app *app, const char *path, uid_t uid, gid_t gid
 	return rc;
 }
 
-static void spawn(struct fh_app *app, const char *daemon)
+static pid_t launch(struct fh_app *app, const char *daemon)
 {
 	struct fh_routing *r = app->rt;
 	char bin[FH_DEVARGS_MAX + 32], conf[FH_DEVARGS_MAX + 16], pidf[FH_DEVARGS_MAX + 32],
 		zs[FH_DEVARGS_MAX + 16], logf[FH_DEVARGS_MAX + 40];
 	pid_t pid;
 
-	if (r->n_pid == FRR_DAEMONS_MAX)
-		return;
 	snprintf(bin, sizeof(bin), "%s/%s", app->cfg->routing.frr_dir, daemon);
 	snprintf(conf, sizeof(conf), "%s/frr.conf", r->dir);
 	snprintf(pidf, sizeof(pidf), "%s/%s.pid", r->dir, daemon);
@@ -312,11 +338,22 @@ static void spawn(struct fh_app *app, const char *daemon)
 	}
 	if (pid < 0) {
 		fh_log(FH_LOG_ERR, "routing", "cannot start %s: %s", bin, strerror(errno));
-		return;
+		return -1;
 	}
-	r->pid[r->n_pid] = pid;
-	snprintf(r->daemon[r->n_pid++], sizeof(r->daemon[0]), "%s", daemon);
 	fh_log(FH_LOG_INFO, "routing", "started FRR's %s (pid %d; vtysh --vty_socket %s)", daemon, (int)pid, r->dir);
+	return pid;
+}
+
+static void spawn(struct fh_app *app, const char *daemon)
+{
+	struct fh_routing *r = app->rt;
+
+	if (r->n_pid == FRR_DAEMONS_MAX)
+		return;
+	snprintf(r->daemon[r->n_pid], sizeof(r->daemon[0]), "%s", daemon);
+	r->pid[r->n_pid] = launch(app, daemon);
+	r->n_restarts[r->n_pid] = 0;
+	r->n_pid++;
 }
 
 /* Every directory above dir must be searchable by others, or FRR (user frr) cannot reach it. */
@@ -423,7 +460,7 @@ static void route_msg(struct fh_app *app, const struct nlmsghdr *nlh)
 		return;
 	route_src(rt.protocol, &src, &dist);
 	if (!rt.add) {
-		if (fh_fib_del(app->dp.tables.fib, rt.prefix, rt.len, src, FH_FIB_OWNER_FRR) == 0)
+		if (fh_fib_del(app->dp.tables.fib, rt.prefix, rt.len, src, FH_FIB_OWNER_FRR(slot)) == 0)
 			r->routes_out++;
 		return;
 	}
@@ -437,7 +474,7 @@ static void route_msg(struct fh_app *app, const struct nlmsghdr *nlh)
 		nh.tunnel = slot;
 		nh.gw = rt.gw; /* shown as "via", not used to forward */
 	}
-	if (fh_fib_add(app->dp.tables.fib, rt.prefix, rt.len, src, dist, &nh, FH_FIB_OWNER_FRR) < 0) {
+	if (fh_fib_add(app->dp.tables.fib, rt.prefix, rt.len, src, dist, &nh, FH_FIB_OWNER_FRR(slot)) < 0) {
 		app->cc[FH_CC_ROUTE_LIMIT]++;
 		fh_log(FH_LOG_ERR, "routing", "FRR's route %u.%u.%u.%u/%u not installed: %s", rt.prefix >> 24,
 		       (rt.prefix >> 16) & 0xff, (rt.prefix >> 8) & 0xff, rt.prefix & 0xff, rt.len, strerror(errno));
@@ -456,10 +493,12 @@ static void messages(struct fh_app *app, const uint8_t *buf, size_t len)
 			route_msg(app, nlh);
 }
 
-/* A daemon of ours that died is said once, with where to look; it is not restarted (a crash loop
- * would hide the reason). */
-static void reap(struct fh_routing *r)
+/* A daemon of ours that died is said, with where to look, and started again (zebra drops the routes
+ * of a daemon that went; the new one learns them again); a crash loop stops after RESTARTS_MAX. */
+static void reap(struct fh_app *app, time_t now)
 {
+	struct fh_routing *r = app->rt;
+
 	for (uint32_t i = 0; i < r->n_pid; i++) {
 		int st;
 
@@ -469,6 +508,17 @@ static void reap(struct fh_routing *r)
 		       WIFSIGNALED(st) ? "signal" : "status", WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st), r->dir,
 		       r->daemon[i]);
 		r->pid[i] = -1;
+		if (now - r->window_start[i] >= RESTART_WINDOW_S) {
+			r->window_start[i] = now;
+			r->n_restarts[i] = 0;
+		}
+		if (r->n_restarts[i]++ >= RESTARTS_MAX) {
+			fh_log(FH_LOG_ERR, "routing", "FRR's %s died %d times within %d s: not started again", r->daemon[i],
+			       RESTARTS_MAX, RESTART_WINDOW_S);
+			continue;
+		}
+		r->pid[i] = launch(app, r->daemon[i]);
+		app->cc[FH_CC_FRR_RESTARTS]++;
 	}
 }
 
@@ -481,7 +531,7 @@ void fh_routing_poll(struct fh_app *app)
 		return;
 	if (now != r->last_reap) {
 		r->last_reap = now;
-		reap(r);
+		reap(app, now);
 	}
 	mirrors_poll(app);
 
@@ -574,8 +624,6 @@ void fh_routing_stop(struct fh_app *app)
 	frr_stop(app);
 	for (uint32_t i = 0; r->m != NULL && i < app->lim.interfaces; i++)
 		mirror_close(app, (int)i);
-	if (app->dp.tables.fib != NULL)
-		fh_fib_del_owner(app->dp.tables.fib, FH_FIB_OWNER_FRR);
 	if (r->ev != NULL)
 		mnl_socket_close(r->ev);
 	if (r->rq != NULL)

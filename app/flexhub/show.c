@@ -44,6 +44,7 @@ static const char *const cc_names[FH_CC_MAX] = {
 	[FH_CC_MIRROR_IN] = "mirror-packets-in",
 	[FH_CC_MIRROR_OUT] = "mirror-packets-out",
 	[FH_CC_MIRROR_DROPPED] = "mirror-packets-dropped",
+	[FH_CC_FRR_RESTARTS] = "frr-restarts",
 };
 
 static const char *method_name(uint8_t m)

@@ -112,6 +112,8 @@ void fh_tunnel_refresh(struct fh_app *app, int slot)
 			path = app->cfg->iface[src].mtu;
 		t.mtu = c->ip_mtu ? (uint16_t)c->ip_mtu : tunnel_mtu(t.out, gre, c->has_tunnel_key, path);
 	}
+	if (f->proto_up != t.up)
+		fh_routing_link(app, slot, t.up); /* the mirror follows: FRR sees the tunnel go down */
 	f->proto_up = t.up;
 	t.slot = (uint32_t)slot;
 	cur = fh_dp_tunnel_get(&app->dp.tables, (uint32_t)slot);

@@ -127,8 +127,11 @@ void fh_fib_stats(const struct fh_fib *f, struct fh_fib_stats *out);
 
 /* Owner tag of routes that come from the config file (connected, local, ip route). */
 #define FH_FIB_OWNER_CONFIG 0xffffffffu
-/* Owner tag of routes FRR installed (synced from the kernel, app/flexhub/routing.c). */
-#define FH_FIB_OWNER_FRR 0xfffffffeu
+/* Owner tags of routes FRR installed through interface slot s (synced from the kernel,
+ * app/flexhub/routing.c): one per interface, so a tunnel that goes down withdraws its own. Apart
+ * from interface handles (a generation of at most 1023 over slots below 2^20 ends at 0xffcfffff,
+ * limits.interfaces being at most 2^20) and from the constants above. */
+#define FH_FIB_OWNER_FRR(s) (0xffe00000u | (uint32_t)(s))
 
 /* NULL when no route. */
 static inline const struct fh_nh *fh_fib_lookup(const struct fh_fib *f, uint32_t dst)
