@@ -307,6 +307,14 @@ static void handle_punts(struct fh_app *app, unsigned int *n_out)
 		case FH_PUNT_IKE:
 			fh_ike_punt(app, m[i]);
 			break;
+		case FH_PUNT_ROUTING:
+			if (app->rt != NULL && app->port_if[pi] >= 0 && rte_pktmbuf_adj(m[i], 14) != NULL) {
+				/* a hello on a LAN: to the port's mirror, without its Ethernet header */
+				m[i]->hash.fdir.hi = (uint32_t)app->port_if[pi];
+				fh_routing_punt(app, m[i]);
+				break;
+			}
+			/* fall through */
 		default:
 			app->cc[FH_CC_ROUTING_UNHANDLED]++;
 			rte_pktmbuf_free(m[i]);

@@ -32,6 +32,8 @@
 #include <linux/if_tun.h>
 #include <linux/rtnetlink.h>
 
+#include <rte_byteorder.h>
+#include <rte_ether.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
@@ -230,6 +232,40 @@ void fh_routing_punt(struct fh_app *app, struct rte_mbuf *m)
 	rte_pktmbuf_free(m);
 }
 
+static bool group_frame(struct fh_app *app, struct rte_mbuf *m, uint16_t pi)
+{
+	const uint8_t *ip = rte_pktmbuf_mtod(m, const uint8_t *);
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eth));
+
+	if (eth == NULL || pi >= app->dp.n_ports)
+		return false;
+	/* ip still points at the packet: the Ethernet header went into the headroom before it */
+	eth->dst_addr = (struct rte_ether_addr){{0x01, 0x00, 0x5e, (uint8_t)(ip[17] & 0x7f), ip[18], ip[19]}};
+	eth->src_addr = app->dp.port[pi].mac;
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	m->port = app->dp.port[pi].port_id;
+	m->hash.usr = FH_TX_FRAME;
+	return true;
+}
+
+/* A unicast FRR sends out of a LAN port's mirror (EIGRP's reliable updates, BGP): to the next
+ * hop the FIB names for it on that port, without the TTL check of transit traffic (FRR sends
+ * TTL 1 to its neighbours). */
+static bool port_unicast(struct fh_app *app, struct rte_mbuf *m, const struct fh_iface *f)
+{
+	const uint8_t *ip = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t dst = (uint32_t)ip[16] << 24 | (uint32_t)ip[17] << 16 | (uint32_t)ip[18] << 8 | ip[19];
+	const struct fh_nh *nh = fh_fib_lookup(app->dp.tables.fib, dst);
+
+	if (f->kind != FH_IF_PHYSICAL || f->port < 0 || nh == NULL ||
+	    (nh->kind != FH_NH_PORT && nh->kind != FH_NH_GATEWAY) || nh->port != (uint16_t)f->port)
+		return false;
+	m->port = (uint16_t)f->port;
+	m->hash.usr = FH_TX_PORT;
+	m->hash.fdir.hi = nh->kind == FH_NH_GATEWAY ? nh->gw : dst;
+	return true;
+}
+
 /* What FRR sent out of a mirror: into that interface (a tunnel: whatever the destination, so a
  * hello to 224.0.0.10 goes through the tunnel it was sent on), or routed (a port's mirror). */
 static void mirror_read(struct fh_app *app, uint32_t slot)
@@ -261,13 +297,16 @@ static void mirror_read(struct fh_app *app, uint32_t slot)
 			m->hash.usr = FH_TX_TUNNEL;
 			m->hash.fdir.hi = slot;
 		} else if ((rte_pktmbuf_mtod(m, const uint8_t *)[16] & 0xf0) == 0xe0) {
-			/* a hello to a group on a LAN port: not done yet (it needs the group's MAC out of
-			 * that port); counted, never routed (it would only expire) */
+			/* a hello to a group on a LAN: out of that port to the group's MAC (RFC 1112 6.4) */
+			if (f->kind != FH_IF_PHYSICAL || f->port < 0 || !group_frame(app, m, (uint16_t)f->port)) {
+				app->cc[FH_CC_MIRROR_DROPPED]++;
+				rte_pktmbuf_free(m);
+				continue;
+			}
+		} else if (!port_unicast(app, m, f)) {
 			app->cc[FH_CC_MIRROR_DROPPED]++;
 			rte_pktmbuf_free(m);
 			continue;
-		} else {
-			m->hash.usr = FH_TX_ROUTE;
 		}
 		if (rte_ring_enqueue(app->dp.tx[0], m) != 0) {
 			app->cc[FH_CC_MIRROR_DROPPED]++;

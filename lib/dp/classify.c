@@ -149,7 +149,9 @@ enum fh_dp_ctr fh_dp_classify(const struct fh_dp_tables *t, const struct rte_eth
 	if (rte_raw_cksum(ip, hlen) != 0xffff)
 		return FH_CTR_DROP_BAD_IPV4;
 	memcpy(&dst, ip + 16, 4);
-	if (!fh_dp_is_local(t, dst))
+	/* 224.0.0.0/24 is link-local (RFC 5771): never routed; the routing protocols' hellos to
+	 * 224.0.0.5/6/10 are ours, like a packet to one of our addresses */
+	if (!fh_dp_is_local(t, dst) && (rte_be_to_cpu_32(dst) & 0xffffff00u) != 0xe0000000u)
 		return FH_CTR_FORWARDED;
 	frag = (uint16_t)(ip[6] << 8 | ip[7]);
 	if (frag & 0x3fff) /* MF set or an offset: a fragment */

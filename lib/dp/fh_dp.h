@@ -98,6 +98,8 @@ enum fh_tx_kind {
 	FH_TX_ROUTE,     /* an IPv4 packet to route like transit traffic (may enter a tunnel) */
 	FH_TX_TUNNEL,    /* an IPv4 packet into the tunnel of interface slot hash.fdir.hi, whatever its
 			  * destination (a routing protocol's multicast out of a kernel mirror) */
+	FH_TX_PORT,      /* an IPv4 packet we originate out of port index mbuf->port to the neighbour
+			  * hash.fdir.hi (host order): no TTL check, as FRR's TTL-1 packets need */
 };
 
 struct fh_dp_counters {

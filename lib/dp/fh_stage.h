@@ -36,6 +36,8 @@ void fh_stage_esp_out(struct fh_stage *st);
 void fh_stage_forward(struct fh_stage *st, struct rte_mbuf *m);
 /* Into the tunnel of interface slot `slot` whatever the destination (what a kernel mirror sends). */
 void fh_stage_into_tunnel(struct fh_stage *st, struct rte_mbuf *m, uint32_t slot);
+/* Out of port index pi to neighbour nexthop (ARP as for any packet), no TTL check: ours. */
+void fh_stage_out_port(struct fh_stage *st, struct rte_mbuf *m, uint16_t pi, uint32_t nexthop);
 void fh_stage_forward_burst(struct fh_stage *st, struct rte_mbuf *m[], uint16_t n);
 void fh_stage_flush_port(struct fh_stage *st, uint16_t pi);
 void fh_stage_punt(struct fh_stage *st, struct rte_mbuf *m, enum fh_punt_kind kind);

@@ -315,6 +315,15 @@ static inline bool routing_punt(struct fh_stage *st, struct rte_mbuf *m, const s
 	return true;
 }
 
+void fh_stage_out_port(struct fh_stage *st, struct rte_mbuf *m, uint16_t pi, uint32_t nexthop)
+{
+	if (!ip_valid(m) || pi >= st->dp->n_ports) {
+		drop(st, m, FH_CTR_DROP_BAD_IPV4);
+		return;
+	}
+	l2_out(st, m, pi, nexthop);
+}
+
 void fh_stage_into_tunnel(struct fh_stage *st, struct rte_mbuf *m, uint32_t slot)
 {
 	if (!ip_valid(m)) {

@@ -161,6 +161,10 @@ static uint16_t from_control(struct fh_stage *st)
 			fh_stage_into_tunnel(st, m[i], m[i]->hash.fdir.hi);
 			continue;
 		}
+		if (m[i]->hash.usr == FH_TX_PORT) {
+			fh_stage_out_port(st, m[i], m[i]->port, m[i]->hash.fdir.hi);
+			continue;
+		}
 		if (rte_eth_tx_burst(m[i]->port, st->worker, &m[i], 1) == 1) {
 			fh_dp_count(st->ctr, FH_CTR_TX, 1);
 		} else {

@@ -152,3 +152,61 @@ def test_protocol_over_tunnel0_forms_a_neighbour_and_learns_the_lans(tmp_path, p
         for n in ("RouterA", "RouterB"):
             shutil.rmtree(f"/tmp/fh-frr-{lab.tag}-{n}", ignore_errors=True)
     assert all(rc == 0 for rc in rcs)
+
+
+def test_eigrp_with_an_frr_router_on_the_lan(tmp_path):
+    """A neighbour nobody here wrote: FRR in a plain namespace on RouterA's LAN (kernel
+    networking, EIGRP AS 100 on its LAN interface, a network 10.99.0.0/24 behind it). flexhub's
+    RouterA (LAN added to its networks) forms the neighbour over GigabitEthernet2 (hellos to
+    224.0.0.10 in and out of the port), learns 10.99.0.0/24 as D via 10.10.1.20, and forwards LAN B's
+    traffic to it through the tunnel."""
+    from fh import site_to_site_lab
+    require_frr()
+    lab = Lab()
+    a, b, la, lb = site_to_site_lab(lab)
+    ext = __import__("pathlib").Path(f"/tmp/fh-frr-{lab.tag}-lan")
+    routers, procs = [], []
+    try:
+        # no dummy devices in this kernel (no modules): the network lives on the namespace's lo
+        run(["ip", "-n", la, "addr", "add", "10.99.0.1/24", "dev", "lo"])
+        ext.mkdir()
+        (ext / "frr.conf").write_text("frr defaults traditional\nhostname LanRouter\n!\nrouter eigrp 100\n"
+                                      " network 10.10.1.0/24\n network 10.99.0.0/24\nexit\n!\nend\n")
+        shutil.chown(ext, "frr", "frr")
+        shutil.chown(ext / "frr.conf", "frr", "frr")
+        for dmn in ("zebra", "eigrpd"):
+            procs.append(__import__("subprocess").Popen(
+                ["ip", "netns", "exec", la, f"/usr/lib/frr/{dmn}", "-f", str(ext / "frr.conf"), "-i",
+                 str(ext / f"{dmn}.pid"), "-z", str(ext / "zserv.api"), "--vty_socket", str(ext), "-u", "frr", "-g",
+                 "frr", "--log", f"file:{ext}/{dmn}.log"]))
+        text_a = (ROOT / "config/site-to-site-a.yaml").read_text().replace(
+            "    networks: 10.1.120.0 0.0.0.255", "    networks: [10.1.120.0 0.0.0.255, 10.10.1.0 0.0.0.255]")
+        text_a += f"routing: {{frr: managed, state-dir: /tmp/fh-frr-{lab.tag}-RouterA}}\n"
+        text_b = (ROOT / "config/site-to-site-b.yaml").read_text().replace(
+            "    - {prefix: 10.10.1.0/24, interface: Tunnel0}",
+            "    - {prefix: 10.10.1.0/24, interface: Tunnel0}\n    - {prefix: 10.99.0.0/16, interface: Tunnel0}")
+        assert "10.99.0.0/16" in text_b
+        text_b += f"routing: {{frr: managed, state-dir: /tmp/fh-frr-{lab.tag}-RouterB}}\n"
+        ra = Daemon(a, text_a, tmp_path, "RouterA").start()
+        routers.append(ra)
+        routers.append(Daemon(b, text_b, tmp_path, "RouterB").start())
+        r = wait_for("10.99.0.0/24 learned from the LAN router", lambda: [
+            x for x in ra.ctl("show", "ip", "route", json_out=True) if x["prefix"] == "10.99.0.0/24"
+            and x["code"] == "D"], timeout=60)
+        assert r[0]["interface"] == "GigabitEthernet2" and r[0].get("via") == "10.10.1.20", r
+        lan_vty = ["ip", "netns", "exec", la, "vtysh", "--vty_socket", str(ext)]
+        out = run(lan_vty + ["-c", "show ip eigrp neighbors"], check=False).stdout
+        assert "10.10.1.10" in out, out
+        wait_for("LAN B reaches 10.99.0.1", lambda: run(["ip", "netns", "exec", lb, "ping", "-c", "1", "-W", "1",
+                                                         "10.99.0.1"], check=False).returncode == 0, timeout=30)
+        p = run(["ip", "netns", "exec", lb, "ping", "-c", "5", "-i", "0.2", "-W", "2", "10.99.0.1"], check=False)
+        assert " 0% packet loss" in p.stdout, p.stdout
+    finally:
+        rcs = [d.stop() for d in routers]
+        for p in procs:
+            p.terminate()
+            p.wait(5)
+        lab.close()
+        for n in ("RouterA", "RouterB", "lan"):
+            shutil.rmtree(f"/tmp/fh-frr-{lab.tag}-{n}", ignore_errors=True)
+    assert all(rc == 0 for rc in rcs)
