@@ -19,6 +19,7 @@
  * A test tool, not the data plane: one thread, epoll, non-blocking sockets.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -80,6 +81,8 @@
 #define COOKIE_MAX 64
 /* Datagrams taken from one socket per wakeup before looking at timers again. */
 #define RX_BATCH 64
+/* --hub-pid given at most this often (flexhub, charon, ...). */
+#define PIDS_MAX 4
 
 enum state { S_IDLE, S_INIT, S_AUTH, S_UP, S_WAIT, S_FAIL, S_DEL, S_GONE };
 
@@ -153,6 +156,8 @@ struct opts {
 	double hold_s, timeout_s;
 	uint32_t rto_ms, tries, retries, retry_ms;
 	const char *psk, *label, *out_csv;
+	int pid[PIDS_MAX];    /* --hub-pid: processes whose CPU time a phase reports */
+	uint32_t n_pid;
 };
 
 static struct {
@@ -172,6 +177,9 @@ static struct {
 	uint64_t started;
 	uint64_t retransmits, cookies, restarts, send_errors, rx, tx, rx_bad, rx_unknown;
 	uint64_t hub_requests, hub_deletes;
+	uint32_t unfinished;
+	uint64_t cpu0[PIDS_MAX], self0;
+	double cpu[PIDS_MAX], self_cpu;
 	uint32_t fails[F_MAX];
 } g;
 
@@ -927,6 +935,44 @@ static void drain(int fd, uint64_t now)
 
 /* ---- reports ---- */
 
+/* CPU time of every thread of a process, ns (schedstat: time on a CPU), 0 if it is gone. */
+static uint64_t proc_cpu_ns(int pid)
+{
+	char path[300];
+	uint64_t sum = 0;
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		unsigned long long run;
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%.32s/schedstat", pid, e->d_name);
+		f = fopen(path, "r");
+		if (f == NULL)
+			continue;
+		if (fscanf(f, "%llu", &run) == 1)
+			sum += run;
+		fclose(f);
+	}
+	closedir(d);
+	return sum;
+}
+
+static uint64_t self_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -969,10 +1015,28 @@ static void report(uint64_t now)
 	printf("  retransmits %" PRIu64 ", cookies %" PRIu64 ", restarts %" PRIu64 ", send errors %" PRIu64
 	       ", datagrams tx %" PRIu64 " rx %" PRIu64 " (bad %" PRIu64 ", unmatched %" PRIu64 ")\n",
 	       g.retransmits, g.cookies, g.restarts, g.send_errors, g.tx, g.rx, g.rx_bad, g.rx_unknown);
+	for (uint32_t p = 0; p < g.o.n_pid; p++) {
+		double c = (double)(proc_cpu_ns(g.o.pid[p]) - g.cpu0[p]) * 1e-9;
+
+		printf("  pid %d used %.3f s of CPU in the phase: %.1f us per established IKE SA (%.0f/s per core)\n",
+		       g.o.pid[p], c, n ? c * 1e6 / (double)n : 0, c > 0 ? (double)n / c : 0);
+		g.cpu[p] = c;
+	}
+	g.self_cpu = (double)(self_cpu_ns() - g.self0) * 1e-9;
+	printf("  ikegen itself: %.3f s of CPU (%.1f us per IKE SA)\n", g.self_cpu, n ? g.self_cpu * 1e6 / (double)n : 0);
 	printf("  failures:");
 	for (int f = 1; f < F_MAX; f++)
 		if (g.fails[f])
 			printf(" %s %u", fail_name[f], g.fails[f]);
+	{
+		uint32_t open = 0;
+
+		for (uint32_t i = 0; i < g.o.count; i++)
+			open += g.sp[i].state != S_UP && g.sp[i].state != S_FAIL && g.sp[i].state != S_GONE;
+		if (open)
+			printf(" unfinished %u", open);
+		g.unfinished = open;
+	}
 	printf(n == g.o.count ? " none\n" : "\n");
 	printf("{\"tool\":\"ikegen\",\"phase\":\"%s\",\"label\":\"%s\",\"hub\":\"%s\",\"count\":%u,\"group\":%u,"
 	       "\"rate_target\":%u,\"window\":%u,\"ts\":\"%s\",\"established\":%zu,\"failed\":%u,\"seconds\":%.4f,"
@@ -987,7 +1051,13 @@ static void report(uint64_t now)
 			printf("%s\"%s\":%u", first ? "" : ",", fail_name[f], g.fails[f]);
 			first = false;
 		}
-	printf("}}\n");
+	if (g.unfinished)
+		printf("%s\"unfinished\":%u", first ? "" : ",", g.unfinished);
+	printf("},\"tool_cpu_s\":%.4f,\"hub_cpu\":[", g.self_cpu);
+	for (uint32_t p = 0; p < g.o.n_pid; p++)
+		printf("%s{\"pid\":%d,\"cpu_s\":%.4f,\"us_per_sa\":%.1f,\"sa_per_cpu_s\":%.0f}", p ? "," : "", g.o.pid[p],
+		       g.cpu[p], n ? g.cpu[p] * 1e6 / (double)n : 0, g.cpu[p] > 0 ? (double)n / g.cpu[p] : 0);
+	printf("]}\n");
 	fflush(stdout);
 	if (g.o.out_csv != NULL) {
 		FILE *f = fopen(g.o.out_csv, "w");
@@ -1024,6 +1094,9 @@ static void phase_begin(const char *name, uint32_t window, uint64_t now)
 	g.up = 0;
 	g.retransmits = g.cookies = g.restarts = g.send_errors = g.tx = g.rx = g.rx_bad = g.rx_unknown = 0;
 	memset(g.fails, 0, sizeof(g.fails));
+	for (uint32_t p = 0; p < g.o.n_pid; p++)
+		g.cpu0[p] = proc_cpu_ns(g.o.pid[p]);
+	g.self0 = self_cpu_ns();
 	for (uint32_t i = 0; i < g.o.count; i++) {
 		struct spoke *s = &g.sp[i];
 
@@ -1113,12 +1186,99 @@ static void delete_all(void)
 	fflush(stdout);
 }
 
+/* ---- --crypto-costs: what each lib/ike step a responder runs per IKE SA costs on this core ---- */
+
+static double per_op_us(uint64_t t0, uint32_t n)
+{
+	return (double)(now_ns() - t0) / 1e3 / n;
+}
+
+static int crypto_costs(uint16_t group, uint32_t n)
+{
+	struct fh_ike_dh *peer = fh_ike_dh_new(group), *d;
+	uint8_t pub[600], pp[600], gir[600], msg[600], out[64], ni[32], nr[32], inner[400], buf[MSG_MAX], plain[MSG_MAX];
+	struct fh_ike_keys k;
+	struct fh_ike_sk_alg alg = {.encr = FH_IKE_ENCR_AES_CBC, .key_len = 32, .integ = FH_IKE_INTEG_SHA256_128};
+	struct fh_ike_hdr h = {.spi_i = 1, .spi_r = 2, .exchange = FH_IKE_AUTH};
+	double t_new, t_pub, t_shared, t_derive, t_auth, t_seal, t_open;
+	int pl = peer ? fh_ike_dh_public(peer, pp, sizeof(pp)) : -1, gl = 0, sl = 0;
+	uint64_t t;
+
+	if (pl < 0)
+		return 1;
+	RAND_bytes(ni, sizeof(ni));
+	RAND_bytes(nr, sizeof(nr));
+	RAND_bytes(msg, sizeof(msg));
+	memset(inner, 0, sizeof(inner));
+	t = now_ns();
+	for (uint32_t i = 0; i < n; i++)
+		fh_ike_dh_free(fh_ike_dh_new(group));
+	t_new = per_op_us(t, n);
+	d = fh_ike_dh_new(group);
+	t = now_ns();
+	for (uint32_t i = 0; i < n; i++)
+		fh_ike_dh_public(d, pub, sizeof(pub));
+	t_pub = per_op_us(t, n);
+	t = now_ns();
+	for (uint32_t i = 0; i < n; i++)
+		gl = fh_ike_dh_shared(d, pp, (size_t)pl, gir, sizeof(gir));
+	t_shared = per_op_us(t, n);
+	t = now_ns();
+	for (uint32_t i = 0; i < n; i++)
+		fh_ike_derive(FH_IKE_PRF_SHA256, ni, 32, nr, 32, gir, (size_t)gl, 1, 2, 32, 32, &k);
+	t_derive = per_op_us(t, n);
+	/* a responder computes two AUTH values (check the peer's, make its own): three prf each */
+	t = now_ns();
+	for (uint32_t i = 0; i < n; i++) {
+		uint8_t key[32];
+
+		fh_ike_prf(FH_IKE_PRF_SHA256, (const uint8_t *)"cisco123", 8, (const uint8_t *)KEY_PAD, strlen(KEY_PAD), key);
+		fh_ike_prf(FH_IKE_PRF_SHA256, k.sk_pi, 32, msg, 8, out);
+		fh_ike_prf(FH_IKE_PRF_SHA256, key, 32, msg, 400, out);
+	}
+	t_auth = per_op_us(t, n);
+	t = now_ns();
+	for (uint32_t i = 0; i < n; i++) {
+		struct fh_ike_builder b;
+
+		fh_ike_build_init(&b, buf, sizeof(buf), &h);
+		fh_ike_sk_seal(&b, &alg, k.sk_ei, k.sk_ai, FH_IKE_PL_IDI, inner, 300);
+		sl = (int)b.len;
+	}
+	t_seal = per_op_us(t, n);
+	{
+		struct fh_ike_msg m;
+		const struct fh_ike_payload *sk;
+
+		fh_ike_parse(buf, (size_t)sl, &m);
+		sk = fh_ike_find(&m, FH_IKE_PL_SK);
+		t = now_ns();
+		for (uint32_t i = 0; i < n && sk != NULL; i++)
+			fh_ike_sk_open(buf, (size_t)sl, sk->body, sk->len, &alg, k.sk_ei, k.sk_ai, plain, sizeof(plain));
+		t_open = per_op_us(t, n);
+	}
+	printf("lib/ike per operation on this core, group %u (%u each), microseconds:\n"
+	       "  fh_ike_dh_new %.1f, fh_ike_dh_public %.1f, fh_ike_dh_shared (with the peer-value checks) %.1f,\n"
+	       "  fh_ike_derive (SKEYSEED + 7 keys) %.1f, one PSK AUTH (3 prf) %.1f, SK seal 300 B %.1f, SK open %.1f\n"
+	       "  a responder's IKE SA: new + public + shared + derive + 2 AUTH + open + seal = %.1f us -> at most %.0f/s\n",
+	       group, n, t_new, t_pub, t_shared, t_derive, t_auth, t_seal, t_open,
+	       t_new + t_pub + t_shared + t_derive + 2 * t_auth + t_seal + t_open,
+	       1e6 / (t_new + t_pub + t_shared + t_derive + 2 * t_auth + t_seal + t_open));
+	printf("{\"tool\":\"ikegen\",\"phase\":\"crypto-costs\",\"group\":%u,\"n\":%u,\"us\":{\"dh_new\":%.2f,"
+	       "\"dh_public\":%.2f,\"dh_shared\":%.2f,\"derive\":%.2f,\"psk_auth\":%.2f,\"sk_seal\":%.2f,\"sk_open\":%.2f}}\n",
+	       group, n, t_new, t_pub, t_shared, t_derive, t_auth, t_seal, t_open);
+	fh_ike_dh_free(d);
+	fh_ike_dh_free(peer);
+	return 0;
+}
+
 /* ---- setup ---- */
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: ikegen --hub A.B.C.D [options]\n"
+		"       ikegen --crypto-costs [GROUP [N]]   time lib/ike's per-SA crypto steps on this core\n"
 		"  --count N          spokes (1000)\n"
 		"  --rate R           start R spokes per second (default: as fast as the window allows)\n"
 		"  --window W         at most W negotiations outstanding (64; with --rate too)\n"
@@ -1137,8 +1297,10 @@ static void usage(FILE *f)
 		"  --rto MS           first retransmission (2000), doubling; --tries N sends (4)\n"
 		"  --retries N        start a failed spoke again, up to N times, after --retry-ms MS (1000) + jitter\n"
 		"  --timeout S        give up on the phase after S seconds (120)\n"
-		"  --hold [S]         keep the SAs after setup, answering the hub's DPD and Delete, for S seconds\n"
-		"                     (0 = until SIGTERM/SIGINT); SIGUSR1 re-initiates every spoke at once (storm)\n"
+		"  --hold             keep the SAs after setup, answering the hub's DPD and Delete, until\n"
+		"                     SIGTERM/SIGINT (or --hold-seconds S); SIGUSR1 re-initiates every spoke at\n"
+		"                     once (a storm: after a hub restart), with its own report\n"
+		"  --hub-pid PID      report the CPU time PID (all its threads) used during each phase, per IKE SA\n"
 		"  --storm-window W   the storm's window (all spokes)\n"
 		"  --delete           send Delete for every IKE SA at the end\n"
 		"  --label TEXT       name of the run in the JSON line\n"
@@ -1164,7 +1326,7 @@ static void parse_opts(int argc, char **argv)
 		{"group", 1, 0, 'g'},      {"psk", 1, 0, 'p'},         {"id", 1, 0, 'i'},       {"ts", 1, 0, 't'},
 		{"fresh-dh", 0, 0, 'F'},   {"no-nat-d", 0, 0, 'N'},    {"no-verify", 0, 0, 'V'}, {"rto", 1, 0, 'R'},
 		{"tries", 1, 0, 'T'},      {"retries", 1, 0, 'x'},     {"retry-ms", 1, 0, 'y'}, {"timeout", 1, 0, 'o'},
-		{"hold", 2, 0, 'H'},       {"storm-window", 1, 0, 'S'}, {"delete", 0, 0, 'D'},  {"label", 1, 0, 'l'},
+		{"hold", 0, 0, 'H'},  {"hold-seconds", 1, 0, 'J'}, {"hub-pid", 1, 0, 'X'},       {"storm-window", 1, 0, 'S'}, {"delete", 0, 0, 'D'},  {"label", 1, 0, 'l'},
 		{"csv", 1, 0, 'c'},        {"help", 0, 0, '?'},        {0, 0, 0, 0}};
 	struct opts *o = &g.o;
 	int c;
@@ -1194,9 +1356,14 @@ static void parse_opts(int argc, char **argv)
 		case 'x': o->retries = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'y': o->retry_ms = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'o': o->timeout_s = strtod(optarg, NULL); break;
-		case 'H':
+		case 'H': o->hold = true; break;
+		case 'J':
 			o->hold = true;
-			o->hold_s = optarg ? strtod(optarg, NULL) : 0;
+			o->hold_s = strtod(optarg, NULL);
+			break;
+		case 'X':
+			if (o->n_pid < PIDS_MAX)
+				o->pid[o->n_pid++] = atoi(optarg);
 			break;
 		case 'S': o->storm_window = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'D': o->del = true; break;
@@ -1254,6 +1421,8 @@ int main(int argc, char **argv)
 {
 	struct sigaction sa = {.sa_handler = on_signal};
 
+	if (argc >= 2 && strcmp(argv[1], "--crypto-costs") == 0)
+		return crypto_costs(argc >= 3 ? (uint16_t)atoi(argv[2]) : 14, argc >= 4 ? (uint32_t)atoi(argv[3]) : 1000);
 	parse_opts(argc, argv);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	sigaction(SIGINT, &sa, NULL);
