@@ -36,8 +36,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/dh.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
 #include <openssl/rand.h>
 
 #include "fh_ike_build.h"
@@ -142,7 +145,7 @@ struct spoke {
 	uint8_t *resp_init;   /* the responder's (its AUTH signs it) */
 	uint8_t *last;        /* the request in flight, for retransmission */
 	uint8_t *resp;        /* our last response to a request of the hub's */
-	struct fh_ike_dh *dh; /* --fresh-dh only */
+	struct gen_dh *dh;    /* --fresh-dh only */
 	struct fh_ike_keys k;
 };
 
@@ -158,6 +161,7 @@ struct opts {
 	const char *psk, *label, *out_csv;
 	int pid[PIDS_MAX];    /* --hub-pid: processes whose CPU time a phase reports */
 	uint32_t n_pid;
+	const char *pid_file; /* --hub-pid-file: the first pid, read again at each phase (restarts) */
 };
 
 static struct {
@@ -165,7 +169,7 @@ static struct {
 	struct spoke *sp;
 	int *fd;
 	int ep;
-	struct fh_ike_dh *dh; /* shared by all spokes unless --fresh-dh */
+	struct gen_dh *dh;    /* shared by all spokes unless --fresh-dh */
 	uint8_t pub[600];
 	int pub_len;
 	struct fh_ike_sk_alg alg;
@@ -238,6 +242,95 @@ static void ip_str(uint32_t ip, char *b, size_t n)
 	snprintf(b, n, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff);
 }
 
+/* ---- the generator's own DH ----
+ * lib/ike's fh_ike_dh_shared checks every peer value in full (RFC 6989), which for MODP costs a
+ * 2048-bit exponentiation, twice (EVP_PKEY_public_check, then again inside
+ * EVP_PKEY_derive_set_peer): about 6 ms a spoke here, so the generator could not outrun the hub.
+ * The generator trusts its hub: the same groups through OpenSSL, without the checks. */
+
+struct gen_dh {
+	uint16_t group;
+	EVP_PKEY *key;
+};
+
+static struct gen_dh *gen_dh_new(uint16_t group)
+{
+	struct gen_dh *d = calloc(1, sizeof(*d));
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, group == 31 ? "X25519" : "DH", NULL);
+	OSSL_PARAM p[2] = {OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)"modp_2048", 0),
+			   OSSL_PARAM_construct_end()};
+
+	if (d == NULL || c == NULL || EVP_PKEY_keygen_init(c) <= 0 || (group == 14 && EVP_PKEY_CTX_set_params(c, p) <= 0) ||
+	    (group != 14 && group != 31) || EVP_PKEY_generate(c, &d->key) <= 0) {
+		EVP_PKEY_CTX_free(c);
+		free(d);
+		return NULL;
+	}
+	EVP_PKEY_CTX_free(c);
+	d->group = group;
+	return d;
+}
+
+static void gen_dh_free(struct gen_dh *d)
+{
+	if (d != NULL) {
+		EVP_PKEY_free(d->key);
+		free(d);
+	}
+}
+
+static int gen_dh_public(const struct gen_dh *d, uint8_t *out, size_t cap)
+{
+	size_t n = cap;
+
+	if (d->group == 31)
+		return EVP_PKEY_get_raw_public_key(d->key, out, &n) == 1 ? (int)n : -1;
+	{
+		BIGNUM *pub = NULL;
+		int ok = cap >= 256 && EVP_PKEY_get_bn_param(d->key, OSSL_PKEY_PARAM_PUB_KEY, &pub) == 1 &&
+			 BN_bn2binpad(pub, out, 256) == 256;
+
+		BN_free(pub);
+		return ok ? 256 : -1;
+	}
+}
+
+static int gen_dh_shared(const struct gen_dh *d, const uint8_t *v, size_t len, uint8_t *out, size_t cap)
+{
+	EVP_PKEY *peer = NULL;
+	EVP_PKEY_CTX *c = NULL;
+	size_t n = cap;
+	int rc = -1;
+
+	if (d->group == 31) {
+		peer = len == 32 ? EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, v, len) : NULL;
+	} else if (len == 256) {
+		OSSL_PARAM_BLD *b = OSSL_PARAM_BLD_new();
+		BIGNUM *bn = BN_bin2bn(v, (int)len, NULL);
+		OSSL_PARAM *pa = NULL;
+
+		if (b != NULL && bn != NULL &&
+		    OSSL_PARAM_BLD_push_utf8_string(b, OSSL_PKEY_PARAM_GROUP_NAME, "modp_2048", 0) == 1 &&
+		    OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_PUB_KEY, bn) == 1 && (pa = OSSL_PARAM_BLD_to_param(b)) != NULL &&
+		    (c = EVP_PKEY_CTX_new_from_name(NULL, "DH", NULL)) != NULL && EVP_PKEY_fromdata_init(c) > 0)
+			EVP_PKEY_fromdata(c, &peer, EVP_PKEY_PUBLIC_KEY, pa);
+		EVP_PKEY_CTX_free(c);
+		c = NULL;
+		OSSL_PARAM_free(pa);
+		OSSL_PARAM_BLD_free(b);
+		BN_free(bn);
+	}
+	if (peer == NULL)
+		return -1;
+	c = EVP_PKEY_CTX_new(d->key, NULL);
+	if (c != NULL && EVP_PKEY_derive_init(c) > 0 && (d->group == 31 || EVP_PKEY_CTX_set_dh_pad(c, 1) > 0) &&
+	    EVP_PKEY_derive_set_peer_ex(c, peer, 0) > 0 && EVP_PKEY_derive(c, out, &n) > 0)
+		rc = (int)n;
+	EVP_PKEY_CTX_free(c);
+	EVP_PKEY_free(peer);
+	return rc;
+}
+
 /* ---- sending ---- */
 
 static int send_to_hub(struct spoke *s, const uint8_t *msg, size_t len)
@@ -304,7 +397,7 @@ static void forget(struct spoke *s)
 	free(s->resp);
 	s->init_req = s->resp_init = s->last = s->resp = NULL;
 	s->init_len = s->resp_init_len = s->last_len = s->resp_len = 0;
-	fh_ike_dh_free(s->dh);
+	gen_dh_free(s->dh);
 	s->dh = NULL;
 	OPENSSL_cleanse(&s->k, sizeof(s->k));
 }
@@ -335,7 +428,7 @@ static int build_init(struct spoke *s, uint8_t *buf, size_t cap)
 	int pl = g.pub_len;
 
 	if (g.o.fresh_dh) {
-		pl = fh_ike_dh_public(s->dh, pub, sizeof(pub));
+		pl = gen_dh_public(s->dh, pub, sizeof(pub));
 		if (pl < 0)
 			return -1;
 	} else {
@@ -386,7 +479,7 @@ static void start(struct spoke *s, uint32_t idx, uint64_t now)
 	s->cfg_addr = 0;
 	s->fail = F_NONE;
 	RAND_bytes(s->ni, NONCE_LEN);
-	if (g.o.fresh_dh && (s->dh = fh_ike_dh_new(g.o.group)) == NULL) {
+	if (g.o.fresh_dh && (s->dh = gen_dh_new(g.o.group)) == NULL) {
 		fprintf(stderr, "ikegen: cannot make a DH key for group %u\n", g.o.group);
 		exit(1);
 	}
@@ -610,7 +703,7 @@ static void on_init_resp(struct spoke *s, uint32_t idx, const uint8_t *buf, size
 		settle(s, S_FAIL, F_BAD_RESPONSE, now);
 		return;
 	}
-	gl = fh_ike_dh_shared(g.o.fresh_dh ? s->dh : g.dh, ke.data, ke.len, gir, sizeof(gir));
+	gl = gen_dh_shared(g.o.fresh_dh ? s->dh : g.dh, ke.data, ke.len, gir, sizeof(gir));
 	s->spi_r = m->hdr.spi_r;
 	memcpy(s->nr, np->body, np->len);
 	s->nr_len = np->len;
@@ -627,7 +720,7 @@ static void on_init_resp(struct spoke *s, uint32_t idx, const uint8_t *buf, size
 		s->resp_init = dup_bytes(buf, len);
 		s->resp_init_len = (uint16_t)len;
 	}
-	fh_ike_dh_free(s->dh);
+	gen_dh_free(s->dh);
 	s->dh = NULL;
 	send_auth(s, idx, now);
 }
@@ -1094,6 +1187,18 @@ static void phase_begin(const char *name, uint32_t window, uint64_t now)
 	g.up = 0;
 	g.retransmits = g.cookies = g.restarts = g.send_errors = g.tx = g.rx = g.rx_bad = g.rx_unknown = 0;
 	memset(g.fails, 0, sizeof(g.fails));
+	if (g.o.pid_file != NULL) {
+		FILE *f = fopen(g.o.pid_file, "r");
+		int pid;
+
+		if (f != NULL && fscanf(f, "%d", &pid) == 1) {
+			g.o.pid[0] = pid;
+			if (g.o.n_pid == 0)
+				g.o.n_pid = 1;
+		}
+		if (f != NULL)
+			fclose(f);
+	}
 	for (uint32_t p = 0; p < g.o.n_pid; p++)
 		g.cpu0[p] = proc_cpu_ns(g.o.pid[p]);
 	g.self0 = self_cpu_ns();
@@ -1200,7 +1305,7 @@ static int crypto_costs(uint16_t group, uint32_t n)
 	struct fh_ike_keys k;
 	struct fh_ike_sk_alg alg = {.encr = FH_IKE_ENCR_AES_CBC, .key_len = 32, .integ = FH_IKE_INTEG_SHA256_128};
 	struct fh_ike_hdr h = {.spi_i = 1, .spi_r = 2, .exchange = FH_IKE_AUTH};
-	double t_new, t_pub, t_shared, t_derive, t_auth, t_seal, t_open;
+	double t_new, t_pub, t_shared, t_nocheck, t_derive, t_auth, t_seal, t_open;
 	int pl = peer ? fh_ike_dh_public(peer, pp, sizeof(pp)) : -1, gl = 0, sl = 0;
 	uint64_t t;
 
@@ -1223,6 +1328,17 @@ static int crypto_costs(uint16_t group, uint32_t n)
 	for (uint32_t i = 0; i < n; i++)
 		gl = fh_ike_dh_shared(d, pp, (size_t)pl, gir, sizeof(gir));
 	t_shared = per_op_us(t, n);
+	{
+		/* the same secret without the peer-value checks (what they cost) */
+		struct gen_dh *gd = gen_dh_new(group);
+		uint8_t tmp[600];
+
+		t = now_ns();
+		for (uint32_t i = 0; i < n && gd != NULL; i++)
+			gen_dh_shared(gd, pp, (size_t)pl, tmp, sizeof(tmp));
+		t_nocheck = per_op_us(t, n);
+		gen_dh_free(gd);
+	}
 	t = now_ns();
 	for (uint32_t i = 0; i < n; i++)
 		fh_ike_derive(FH_IKE_PRF_SHA256, ni, 32, nr, 32, gir, (size_t)gl, 1, 2, 32, 32, &k);
@@ -1259,14 +1375,15 @@ static int crypto_costs(uint16_t group, uint32_t n)
 	}
 	printf("lib/ike per operation on this core, group %u (%u each), microseconds:\n"
 	       "  fh_ike_dh_new %.1f, fh_ike_dh_public %.1f, fh_ike_dh_shared (with the peer-value checks) %.1f,\n"
+	       "  the same secret without the checks (EVP_PKEY_derive_set_peer_ex(.., 0)) %.1f,\n"
 	       "  fh_ike_derive (SKEYSEED + 7 keys) %.1f, one PSK AUTH (3 prf) %.1f, SK seal 300 B %.1f, SK open %.1f\n"
 	       "  a responder's IKE SA: new + public + shared + derive + 2 AUTH + open + seal = %.1f us -> at most %.0f/s\n",
-	       group, n, t_new, t_pub, t_shared, t_derive, t_auth, t_seal, t_open,
+	       group, n, t_new, t_pub, t_shared, t_nocheck, t_derive, t_auth, t_seal, t_open,
 	       t_new + t_pub + t_shared + t_derive + 2 * t_auth + t_seal + t_open,
 	       1e6 / (t_new + t_pub + t_shared + t_derive + 2 * t_auth + t_seal + t_open));
 	printf("{\"tool\":\"ikegen\",\"phase\":\"crypto-costs\",\"group\":%u,\"n\":%u,\"us\":{\"dh_new\":%.2f,"
-	       "\"dh_public\":%.2f,\"dh_shared\":%.2f,\"derive\":%.2f,\"psk_auth\":%.2f,\"sk_seal\":%.2f,\"sk_open\":%.2f}}\n",
-	       group, n, t_new, t_pub, t_shared, t_derive, t_auth, t_seal, t_open);
+	       "\"dh_public\":%.2f,\"dh_shared\":%.2f,\"dh_shared_unchecked\":%.2f,\"derive\":%.2f,\"psk_auth\":%.2f,\"sk_seal\":%.2f,\"sk_open\":%.2f}}\n",
+	       group, n, t_new, t_pub, t_shared, t_nocheck, t_derive, t_auth, t_seal, t_open);
 	fh_ike_dh_free(d);
 	fh_ike_dh_free(peer);
 	return 0;
@@ -1301,6 +1418,7 @@ static void usage(FILE *f)
 		"                     SIGTERM/SIGINT (or --hold-seconds S); SIGUSR1 re-initiates every spoke at\n"
 		"                     once (a storm: after a hub restart), with its own report\n"
 		"  --hub-pid PID      report the CPU time PID (all its threads) used during each phase, per IKE SA\n"
+		"  --hub-pid-file F   the same, the pid read from F at the start of each phase (hub restarts)\n"
 		"  --storm-window W   the storm's window (all spokes)\n"
 		"  --delete           send Delete for every IKE SA at the end\n"
 		"  --label TEXT       name of the run in the JSON line\n"
@@ -1326,7 +1444,7 @@ static void parse_opts(int argc, char **argv)
 		{"group", 1, 0, 'g'},      {"psk", 1, 0, 'p'},         {"id", 1, 0, 'i'},       {"ts", 1, 0, 't'},
 		{"fresh-dh", 0, 0, 'F'},   {"no-nat-d", 0, 0, 'N'},    {"no-verify", 0, 0, 'V'}, {"rto", 1, 0, 'R'},
 		{"tries", 1, 0, 'T'},      {"retries", 1, 0, 'x'},     {"retry-ms", 1, 0, 'y'}, {"timeout", 1, 0, 'o'},
-		{"hold", 0, 0, 'H'},  {"hold-seconds", 1, 0, 'J'}, {"hub-pid", 1, 0, 'X'},       {"storm-window", 1, 0, 'S'}, {"delete", 0, 0, 'D'},  {"label", 1, 0, 'l'},
+		{"hold", 0, 0, 'H'},  {"hold-seconds", 1, 0, 'J'}, {"hub-pid", 1, 0, 'X'}, {"hub-pid-file", 1, 0, 'Y'},       {"storm-window", 1, 0, 'S'}, {"delete", 0, 0, 'D'},  {"label", 1, 0, 'l'},
 		{"csv", 1, 0, 'c'},        {"help", 0, 0, '?'},        {0, 0, 0, 0}};
 	struct opts *o = &g.o;
 	int c;
@@ -1361,6 +1479,7 @@ static void parse_opts(int argc, char **argv)
 			o->hold = true;
 			o->hold_s = strtod(optarg, NULL);
 			break;
+		case 'Y': o->pid_file = optarg; break;
 		case 'X':
 			if (o->n_pid < PIDS_MAX)
 				o->pid[o->n_pid++] = atoi(optarg);
@@ -1373,7 +1492,7 @@ static void parse_opts(int argc, char **argv)
 		}
 	}
 	if (o->hub == 0 || o->count == 0 || o->src_count == 0 || o->window == 0 || o->tries == 0 ||
-	    fh_ike_dh_pub_len(o->group) == 0 || strchr(o->label, '"') || strchr(o->label, '\\')) {
+	    (o->group != 14 && o->group != 31) || strchr(o->label, '"') || strchr(o->label, '\\')) {
 		usage(stderr);
 		exit(2);
 	}
@@ -1433,8 +1552,8 @@ int main(int argc, char **argv)
 		       strlen(KEY_PAD), g.psk_key) < 0)
 		return 1;
 	if (!g.o.fresh_dh) {
-		g.dh = fh_ike_dh_new(g.o.group);
-		g.pub_len = g.dh ? fh_ike_dh_public(g.dh, g.pub, sizeof(g.pub)) : -1;
+		g.dh = gen_dh_new(g.o.group);
+		g.pub_len = g.dh ? gen_dh_public(g.dh, g.pub, sizeof(g.pub)) : -1;
 		if (g.pub_len < 0) {
 			fprintf(stderr, "ikegen: cannot make a DH key for group %u\n", g.o.group);
 			return 1;
