@@ -7,7 +7,9 @@
 #
 # 1. Rate, side by side in one run: for each repetition and DH group (31 = X25519, 14 = MODP-2048)
 #    a fresh flexhub, then a fresh charon, each alone on core 0 (taskset, all its threads), each
-#    measured with the same ikegen command (window of outstanding negotiations, Delete at the end).
+#    measured twice ("cold": right after start; "warm": the same again) with the same ikegen
+#    command (a window of 64 outstanding negotiations, at both hubs' cookie threshold; Delete at
+#    the end of each).
 #    ikegen reports established/s, latency percentiles, and the hub's CPU time per IKE SA
 #    (schedstat of all its threads), which on this shared machine is steadier than wall time.
 # 2. 10,000 spokes held by one flexhub: setup, VmRSS/VmHWM, the daemon's counters, a sample of
@@ -17,7 +19,7 @@
 #    10,000 are back.
 #
 # Usage (as root, from the tree root, after ninja -C build):
-#   bash scripts/bench/ikesetup.sh [--reps 3] [--count31 2000] [--count14 300] [--window 32]
+#   bash scripts/bench/ikesetup.sh [--reps 3] [--count31 3000] [--count14 300] [--window 64]
 #        [--big 10000] [--no-rate] [--no-big] [--no-charon] [--out FILE.jsonl]
 # Raw JSON lines (ikegen's, the daemon's counters, memory) go to --out (build/ikesetup.jsonl).
 set -u
@@ -28,7 +30,7 @@ GEN=$B/app/ikegen/ikegen
 FH=$B/app/flexhub/flexhub
 CTL=$B/app/flexhubctl/flexhubctl
 CHARON=/usr/lib/ipsec/charon
-REPS=3 COUNT31=2000 COUNT14=300 WINDOW=32 BIG=10000 DO_RATE=1 DO_BIG=1 DO_CHARON=1
+REPS=3 COUNT31=3000 COUNT14=300 WINDOW=64 BIG=10000 DO_RATE=1 DO_BIG=1 DO_CHARON=1
 OUT=$B/ikesetup.jsonl
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -230,13 +232,18 @@ if [ $DO_RATE = 1 ]; then
 			[ $grp = 14 ] && n=$COUNT14
 			note "rep $rep, group $grp, $n spokes, window $WINDOW: flexhub"
 			flexhub_start
-			gen_run "flexhub-g$grp-r$rep" $FHPID --count $n --window $WINDOW --group $grp --ts gre --delete --timeout 120
+			# a fresh hub (ARP for every spoke, first allocations), then the same again on it
+			for t in cold warm; do
+				gen_run "flexhub-g$grp-r$rep-$t" $FHPID --count $n --window $WINDOW --group $grp --ts gre --delete --timeout 120
+			done
 			ctl_lines "flexhub-g$grp-r$rep"
 			flexhub_stop
 			if [ $DO_CHARON = 1 ]; then
 				note "rep $rep, group $grp, $n spokes, window $WINDOW: charon"
 				charon_start
-				gen_run "charon-g$grp-r$rep" $CHPID --count $n --window $WINDOW --group $grp --ts any --delete --timeout 120
+				for t in cold warm; do
+					gen_run "charon-g$grp-r$rep-$t" $CHPID --count $n --window $WINDOW --group $grp --ts any --delete --timeout 120
+				done
 				charon_stop
 			fi
 		done
