@@ -86,6 +86,16 @@ import ipaddress, sys
 b = int(ipaddress.ip_address('$SRC'))
 for i in range($NADDR):
     print(f'addr add {ipaddress.ip_address(b + i)}/32 dev gen-gi1')" | ip -n $G -b -
+# charon answers through the kernel, whose ARP cache holds at most gc_thresh3 = 1,024 entries
+# (a machine-wide sysctl, not per namespace): past ~1,000 spokes it drops replies ("neighbor table
+# overflow"). Permanent entries do not count against it, so the hub's namespace gets one per spoke
+# (flexhub has its own ARP cache: limits.neighbours).
+MAC=$(ip -n $G -j link show gen-gi1 | /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["address"])')
+/usr/bin/python3 -c "
+import ipaddress
+b = int(ipaddress.ip_address('$SRC'))
+for i in range($NADDR):
+    print(f'neigh replace {ipaddress.ip_address(b + i)} lladdr $MAC dev hub-gi1 nud permanent')" | ip -n $H -b -
 note "$NADDR spoke addresses from $SRC on $G/gen-gi1; work dir $W; results to $OUT"
 
 # ---- the hub's configs ----
