@@ -21,7 +21,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -522,14 +524,19 @@ static void route_msg(struct fh_app *app, const struct nlmsghdr *nlh)
 	r->routes_in++;
 }
 
-static void messages(struct fh_app *app, const uint8_t *buf, size_t len)
+/* The route messages of one datagram; true when it ended a dump (NLMSG_DONE or an error). */
+static bool messages(struct fh_app *app, const uint8_t *buf, size_t len)
 {
 	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
 	int left = (int)len;
 
-	for (; mnl_nlmsg_ok(nlh, left) && nlh->nlmsg_len <= (uint32_t)left; nlh = mnl_nlmsg_next(nlh, &left))
+	for (; mnl_nlmsg_ok(nlh, left) && nlh->nlmsg_len <= (uint32_t)left; nlh = mnl_nlmsg_next(nlh, &left)) {
+		if (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR)
+			return true;
 		if (nlh->nlmsg_type == RTM_NEWROUTE || nlh->nlmsg_type == RTM_DELROUTE)
 			route_msg(app, nlh);
+	}
+	return false;
 }
 
 /* A daemon of ours that died is said, with where to look, and started again (zebra drops the routes
@@ -600,11 +607,10 @@ static void dump(struct fh_app *app)
 		return;
 	for (;;) {
 		ssize_t n = mnl_socket_recvfrom(r->rq, r->buf, sizeof(r->buf));
-		const struct nlmsghdr *nlh = (const struct nlmsghdr *)r->buf;
 
-		if (n <= 0 || nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR)
+		/* a dump ends with NLMSG_DONE, maybe in the same datagram as its last routes */
+		if (n <= 0 || messages(app, r->buf, (size_t)n))
 			break;
-		messages(app, r->buf, (size_t)n);
 	}
 }
 
@@ -615,6 +621,12 @@ static struct mnl_socket *nl_open(unsigned int groups)
 	if (s != NULL && mnl_socket_bind(s, groups, MNL_SOCKET_AUTOPID) < 0) {
 		mnl_socket_close(s);
 		return NULL;
+	}
+	if (s != NULL && groups == 0) {
+		/* requests wait for their answer: never longer than a second on the control lcore */
+		struct timeval tv = {.tv_sec = 1};
+
+		setsockopt(mnl_socket_get_fd(s), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	}
 	return s;
 }
