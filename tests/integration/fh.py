@@ -149,3 +149,15 @@ def site_to_site_lab(lab, lan_a=("10.10.1.20/24", "10.10.1.10"), lan_b=("10.20.2
     run(["ip", "-n", la, "route", "add", "default", "via", lan_a[1]])
     run(["ip", "-n", lb, "route", "add", "default", "via", lan_b[1]])
     return a, b, la, lb
+
+
+def wait_for(what, fn, timeout=20):
+    """fn() until it returns something true (returned), or AssertionError after timeout seconds."""
+    end = time.time() + timeout
+    last = None
+    while time.time() < end:
+        last = fn()
+        if last:
+            return last
+        time.sleep(0.2)
+    raise AssertionError(f"{what}: not within {timeout}s (last: {last})")

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from fh import ROOT, Daemon, Lab, can_use_netns, run
+from fh import ROOT, wait_for, Daemon, Lab, can_use_netns, run
 
 FRR = "/usr/lib/frr/zebra"
 pytestmark = [pytest.mark.skipif(can_use_netns() is not None, reason=str(can_use_netns()))]
@@ -21,16 +21,6 @@ def require_frr():
     # setup.sh installs it: a machine without it is broken, not a reason to skip
     assert os.path.exists(FRR) and shutil.which("vtysh"), "FRR is not installed (Debian package frr; scripts/setup.sh)"
 
-
-def wait_for(what, fn, timeout=20):
-    end = time.time() + timeout
-    last = None
-    while time.time() < end:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.2)
-    raise AssertionError(f"{what}: not within {timeout}s (last: {last})")
 
 
 def test_mirror_frr_and_route_sync(tmp_path):

@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from fh import ROOT, Daemon, Lab, can_use_netns, run
+from fh import ROOT, wait_for as _wait_for, Daemon, Lab, can_use_netns, run
 from strongswan import Charon, missing
 
 pytestmark = [pytest.mark.skipif(can_use_netns() is not None, reason=str(can_use_netns())),
@@ -33,15 +33,9 @@ def ping(ns, addr, count=3, interval=0.2, timeout=2, src=None):
                (["-I", src] if src else []) + [addr], check=False)
 
 
+
 def wait_for(what, fn, timeout=30):
-    end = time.time() + timeout
-    last = None
-    while time.time() < end:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.3)
-    raise AssertionError(f"{what}: not within {timeout}s (last: {last})")
+    return _wait_for(what, fn, timeout)
 
 
 def hub_config(pool=None):

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from fh import ROOT, Daemon, Lab, can_use_netns, run
+from fh import ROOT, wait_for, Daemon, Lab, can_use_netns, run
 
 pytestmark = pytest.mark.skipif(can_use_netns() is not None, reason=str(can_use_netns()))
 
@@ -18,16 +18,6 @@ def ping(ns, addr, count=3, interval=0.2, timeout=2):
     return run(["ip", "netns", "exec", ns, "ping", "-c", str(count), "-i", str(interval), "-W", str(timeout), addr],
                check=False)
 
-
-def wait_for(what, fn, timeout=20):
-    end = time.time() + timeout
-    last = None
-    while time.time() < end:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.2)
-    raise AssertionError(f"{what}: not within {timeout}s (last: {last})")
 
 
 def routes(router):
