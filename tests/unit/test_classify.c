@@ -26,7 +26,7 @@ static void ip_cksum(uint8_t *b)
 /* Ethernet + IPv4 (+ payload) to 192.168.0.10 with a correct checksum. */
 static uint32_t frame(uint8_t *b, uint8_t proto, const uint8_t *l4, uint32_t l4len)
 {
-	uint32_t sum = 0, tot = 20 + l4len;
+	uint32_t tot = 20 + l4len;
 
 	memset(b, 0, 14 + tot);
 	memcpy(b, mac.addr_bytes, 6);
@@ -40,12 +40,7 @@ static uint32_t frame(uint8_t *b, uint8_t proto, const uint8_t *l4, uint32_t l4l
 	b[23] = proto;
 	b[26] = 192, b[27] = 168, b[28] = 0, b[29] = 20;
 	b[30] = 192, b[31] = 168, b[32] = 0, b[33] = 10;
-	for (int i = 0; i < 20; i += 2)
-		sum += (uint32_t)b[14 + i] << 8 | b[15 + i];
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	b[24] = (uint8_t)(~sum >> 8);
-	b[25] = (uint8_t)~sum;
+	ip_cksum(b);
 	memcpy(b + 34, l4, l4len);
 	return 14 + tot;
 }
