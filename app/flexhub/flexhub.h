@@ -194,6 +194,7 @@ void fh_routing_poll(struct fh_app *app);
 void fh_routing_iface(struct fh_app *app, int slot, bool up); /* an interface came or goes */
 void fh_routing_punt(struct fh_app *app, struct rte_mbuf *m); /* a protocol packet for a mirror; frees m */
 void fh_routing_link(struct fh_app *app, int slot, bool up);  /* a tunnel's protocol went up or down */
+void fh_routing_export(struct fh_app *app, int slot, uint32_t prefix, uint8_t len); /* into a mirror */
 void fh_routing_stats(const struct fh_app *app, uint32_t *mirrors, uint64_t *in, uint64_t *out, uint64_t *bad);
 
 /* bench.c: SA table install rate and churn, for benchmarks */

@@ -123,6 +123,50 @@ static uint32_t mirror_mtu(const struct fh_app *app, int slot)
 	return 1400; /* a tunnel before its first SA: GRE over ESP leaves about this much */
 }
 
+/*
+ * flexhub's own routes into an interface with a mirror, offered to the kernel as protocol
+ * "static" routes through that mirror: FRR sees them (`redistribute static|ikev2` is FRR's
+ * `redistribute kernel`), and the namespace's own traffic (FRR's BGP sessions to a hub's
+ * loopback learned by mode-config) follows them. They go with the mirror.
+ */
+void fh_routing_export(struct fh_app *app, int slot, uint32_t prefix, uint8_t len)
+{
+	struct fh_routing *r = app->rt;
+	struct fh_rtnl_route rt = {.add = true, .prefix = prefix, .len = len, .table = RT_TABLE_MAIN,
+				   .protocol = FH_RTPROT_STATIC, .type = RTN_UNICAST};
+	uint8_t msg[256];
+	int rc;
+
+	if (r == NULL || slot < 0 || (uint32_t)slot >= app->lim.interfaces || r->m[slot].fd < 0)
+		return;
+	rt.oif = r->m[slot].ifindex;
+	rc = request(r, msg, fh_rtnl_build_route(msg, sizeof(msg), &rt, ++r->seq));
+	if (rc < 0)
+		fh_log(FH_LOG_WARN, "routing", "%u.%u.%u.%u/%u via %s not offered to the kernel: %s", prefix >> 24,
+		       (prefix >> 16) & 0xff, (prefix >> 8) & 0xff, prefix & 0xff, len, r->m[slot].name, strerror(-rc));
+}
+
+/* What flexhub routes into this interface when its mirror appears: the config's static routes
+ * naming it, and its session's (pushed or announced networks, the peer's address). */
+static void export_slot(struct fh_app *app, int slot)
+{
+	const struct fh_config *cfg = app->cfg;
+	const struct fh_session *ss = fh_session_of(app, slot);
+
+	for (uint32_t i = 0; i < cfg->n_route; i++) {
+		const struct fh_cfg_route *c = &cfg->route[i];
+
+		if (c->if_idx >= 0 && !c->has_next_hop && strcmp(cfg->iface[c->if_idx].hdr.name, app->ifs.v[slot].name) == 0)
+			fh_routing_export(app, slot, c->prefix.addr, c->prefix.len);
+	}
+	if (ss == NULL)
+		return;
+	if (ss->vaccess && ss->addr != 0)
+		fh_routing_export(app, slot, ss->addr, 32);
+	for (uint8_t i = 0; i < ss->n_net; i++)
+		fh_routing_export(app, slot, ss->net[i].addr & ss->net[i].mask, (uint8_t)__builtin_popcount(ss->net[i].mask));
+}
+
 static int mirror_open(struct fh_app *app, int slot, uint32_t addr, uint8_t plen)
 {
 	struct fh_routing *r = app->rt;
@@ -164,6 +208,7 @@ static int mirror_open(struct fh_app *app, int slot, uint32_t addr, uint8_t plen
 	}
 	r->n_mirrors++;
 	fh_debug("ip routing", "%s: kernel mirror %s (ifindex %u)", app->ifs.v[slot].name, m->name, m->ifindex);
+	export_slot(app, slot);
 	return 0;
 }
 

@@ -43,6 +43,9 @@ def test_mirror_frr_and_route_sync(tmp_path):
             run(vty + ["-c", "show ip eigrp interfaces"], check=False)))
         assert "Tu0" in out, out
         assert "router eigrp 100" in (state / "frr.conf").read_text()
+        # flexhub's own static route into Tunnel0 is offered to the kernel (and so to zebra) through Tu0
+        kern = run(["ip", "-n", a, "route", "show", "10.20.2.0/24"]).stdout
+        assert "dev Tu0" in kern and "proto static" in kern, kern
         # a protocol's route through the mirror (rtnetlink, as zebra writes it: proto ospf = 188)
         run(["ip", "-n", a, "route", "add", "10.77.0.0/16", "via", "10.1.120.20", "dev", "Tu0", "proto", "188"])
         r = wait_for("synced route", lambda: [x for x in d.ctl("show", "ip", "route", json_out=True)
