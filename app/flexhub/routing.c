@@ -77,6 +77,10 @@ struct fh_routing {
 static bool covered(const struct fh_config *cfg, uint32_t addr)
 {
 	for (uint32_t i = 0; i < cfg->n_router; i++)
+		/* BGP runs over TCP to any address: every interface with one takes part */
+		if (strcmp(cfg->router[i].hdr.name, "bgp") == 0)
+			return true;
+	for (uint32_t i = 0; i < cfg->n_router; i++)
 		for (uint32_t k = 0; k < cfg->router[i].n_network; k++) {
 			const struct fh_ace *a = &cfg->router[i].network[k];
 

@@ -339,20 +339,19 @@ static inline bool inner_ok(struct fh_stage *st, struct rte_mbuf *m, const struc
 {
 	uint32_t src;
 
-	if (routing_punt(st, m, tun))
-		return false;
-	if (tun->n_allow == 0)
-		return true;
-	if (rte_pktmbuf_data_len(m) < 20) {
-		drop(st, m, FH_CTR_DROP_INNER);
-		return false;
+	if (tun->n_allow != 0) {
+		/* first: a spoofed source does not reach the control plane either */
+		if (rte_pktmbuf_data_len(m) < 20) {
+			drop(st, m, FH_CTR_DROP_INNER);
+			return false;
+		}
+		memcpy(&src, rte_pktmbuf_mtod_offset(m, const uint8_t *, 12), 4);
+		if (!fh_dp_tunnel_allows(tun, rte_be_to_cpu_32(src))) {
+			drop(st, m, FH_CTR_DROP_SPOOFED);
+			return false;
+		}
 	}
-	memcpy(&src, rte_pktmbuf_mtod_offset(m, const uint8_t *, 12), 4);
-	if (!fh_dp_tunnel_allows(tun, rte_be_to_cpu_32(src))) {
-		drop(st, m, FH_CTR_DROP_SPOOFED);
-		return false;
-	}
-	return true;
+	return !routing_punt(st, m, tun);
 }
 
 /*

@@ -112,9 +112,17 @@ static void bgp(FILE *out, const struct fh_cfg_router *r)
 		fprintf(out, " neighbor ");
 		ip4(out, r->nb_addr[i]);
 		fprintf(out, " remote-as %u\n", r->nb_as[i]);
+		/* a tunnel comes up after FRR does: try again soon, not after FRR's 120 s; and peers
+		 * across a tunnel are loopbacks or mode-config /32s, never on a shared subnet */
+		fprintf(out, " neighbor ");
+		ip4(out, r->nb_addr[i]);
+		fprintf(out, " timers connect 5\n neighbor ");
+		ip4(out, r->nb_addr[i]);
+		fprintf(out, " disable-connected-check\n");
 	}
 	if (r->has_listen_range) {
-		fprintf(out, " neighbor SPOKES peer-group\n neighbor SPOKES remote-as %u\n",
+		fprintf(out, " neighbor SPOKES peer-group\n neighbor SPOKES remote-as %u\n"
+			     " neighbor SPOKES disable-connected-check\n",
 			r->listen_remote_as ? r->listen_remote_as : r->as);
 		fprintf(out, " bgp listen range ");
 		ip4(out, r->listen_range.addr);

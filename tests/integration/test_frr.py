@@ -203,3 +203,42 @@ def test_eigrp_with_an_frr_router_on_the_lan(tmp_path):
         for n in ("RouterA", "RouterB", "lan"):
             shutil.rmtree(f"/tmp/fh-frr-{lab.tag}-{n}", ignore_errors=True)
     assert all(rc == 0 for rc in rcs)
+
+
+def test_bgp_hub_and_spoke_over_virtual_access(tmp_path):
+    """The guide's hub and spoke with BGP beside mode-config: the hub (AS 65000) listens on the
+    pool's range, the spoke (AS 65001) peers with the hub's loopback 10.1.1.1, which it knows from
+    the CFG_REPLY (route set interface, offered to its kernel through Tu0), and announces its LAN;
+    the spoke's `route set access-list` is taken out, so the hub learns 10.20.2.0/24 only from BGP,
+    as B via Virtual-Access1."""
+    from test_hub_spoke import hub_spoke_lab
+    require_frr()
+    lab = Lab()
+    hub_ns, sp_ns, lh, ls = hub_spoke_lab(lab)
+    ds = []
+    try:
+        hub_text = (ROOT / "config/hub-and-spoke-hub.yaml").read_text()
+        hub_text += ("router:\n  bgp: {as: 65000, router-id: 10.1.1.1, listen-range: 10.1.1.0/24, "
+                     "listen-remote-as: 65001, networks: [10.10.1.0 0.0.0.255]}\n"
+                     f"routing: {{frr: managed, state-dir: /tmp/fh-frr-{lab.tag}-hub}}\n")
+        sp_text = (ROOT / "config/hub-and-spoke-spoke.yaml").read_text().replace(
+            "        route-set-access-list: FlexTraffic\n", "")
+        assert "route-set-access-list" not in sp_text.split("SpokePolicy")[1].split("profiles")[0]
+        sp_text += ("router:\n  bgp: {as: 65001, router-id: 10.20.2.20, neighbors: [10.1.1.1 remote-as 65000], "
+                    "networks: [10.20.2.0 0.0.0.255]}\n"
+                    f"routing: {{frr: managed, state-dir: /tmp/fh-frr-{lab.tag}-spoke}}\n")
+        hub = Daemon(hub_ns, hub_text, tmp_path, "hub").start()
+        ds.append(hub)
+        ds.append(Daemon(sp_ns, sp_text, tmp_path, "spoke").start())
+        r = wait_for("10.20.2.0/24 from BGP on the hub", lambda: [
+            x for x in hub.ctl("show", "ip", "route", json_out=True) if x["prefix"] == "10.20.2.0/24"], timeout=90)
+        assert r[0]["code"] == "B" and r[0]["interface"] == "Virtual-Access1", r
+        vty = ["ip", "netns", "exec", hub_ns, "vtysh", "--vty_socket", f"/tmp/fh-frr-{lab.tag}-hub"]
+        out = run(vty + ["-c", "show bgp summary"], check=False).stdout
+        assert "10.1.1.2" in out, out
+    finally:
+        rcs = [d.stop() for d in reversed(ds)]
+        lab.close()
+        for n in ("hub", "spoke"):
+            shutil.rmtree(f"/tmp/fh-frr-{lab.tag}-{n}", ignore_errors=True)
+    assert all(rc == 0 for rc in rcs)

@@ -72,7 +72,9 @@ int main(void)
 	c = conf_of(BASE "router:\n  bgp: {as: 65000, neighbors: [192.168.0.20 remote-as 65020], listen-range: 10.1.1.0/24,\n"
 			 "        redistribute: [static]}\n");
 	fh_check(c != NULL && strstr(c, "router bgp 65000\n") && strstr(c, " neighbor 192.168.0.20 remote-as 65020\n") &&
-			 strstr(c, " neighbor SPOKES remote-as 65000\n bgp listen range 10.1.1.0/24 peer-group SPOKES\n") &&
+			 strstr(c, " neighbor SPOKES remote-as 65000\n") &&
+			 strstr(c, " bgp listen range 10.1.1.0/24 peer-group SPOKES\n") &&
+			 strstr(c, " neighbor 192.168.0.20 disable-connected-check\n") &&
 			 strstr(c, "  redistribute kernel\n"),
 		 "router bgp: a neighbour, a listen range (iBGP by default), redistribution:\n%s", c ? c : "(none)");
 	free(c);
