@@ -86,16 +86,6 @@ import ipaddress, sys
 b = int(ipaddress.ip_address('$SRC'))
 for i in range($NADDR):
     print(f'addr add {ipaddress.ip_address(b + i)}/32 dev gen-gi1')" | ip -n $G -b -
-# charon answers through the kernel, whose ARP cache holds at most gc_thresh3 = 1,024 entries
-# (a machine-wide sysctl, not per namespace): past ~1,000 spokes it drops replies ("neighbor table
-# overflow"). Permanent entries do not count against it, so the hub's namespace gets one per spoke
-# (flexhub has its own ARP cache: limits.neighbours).
-MAC=$(ip -n $G -j link show gen-gi1 | /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["address"])')
-/usr/bin/python3 -c "
-import ipaddress
-b = int(ipaddress.ip_address('$SRC'))
-for i in range($NADDR):
-    print(f'neigh replace {ipaddress.ip_address(b + i)} lladdr $MAC dev hub-gi1 nud permanent')" | ip -n $H -b -
 note "$NADDR spoke addresses from $SRC on $G/gen-gi1; work dir $W; results to $OUT"
 
 # ---- the hub's configs ----
@@ -172,10 +162,26 @@ flexhub_stop() {
 	FHPID=
 }
 
+# charon answers through the kernel, whose ARP cache is one table for the whole machine with
+# gc_thresh3 = 1,024 dynamic entries: past ~1,000 spokes it drops replies ("neighbor table
+# overflow"). Permanent entries do not count against it, so the hub's namespace gets one per spoke,
+# at each charon start: flexhub's port (net_af_packet) takes the link down when it stops, and the
+# kernel flushes permanent entries with the link (flexhub has its own ARP cache: limits.neighbours).
+charon_arp() {
+	local mac
+	mac=$(ip -n $G -j link show gen-gi1 | /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["address"])')
+	/usr/bin/python3 -c "
+import ipaddress
+b = int(ipaddress.ip_address('$SRC'))
+for i in range($NADDR):
+    print(f'neigh replace {ipaddress.ip_address(b + i)} lladdr $mac dev hub-gi1 nud permanent')" | ip -n $H -b -
+}
+
 charon_start() {
 	# charon owns the hub's addresses only while it runs (flexhub's ports have none in the kernel)
 	ip -n $H addr add $HUB/16 dev hub-gi1
 	ip -n $H addr add 10.10.1.10/24 dev hub-gi2
+	charon_arp
 	rm -f $W/ch/vici.sock
 	STRONGSWAN_CONF=$W/ch/strongswan.conf ip netns exec $H unshare -m --propagation private \
 		sh -c "mount --bind $W/ch/run /run && exec taskset -c 0 $CHARON" > /dev/null 2>&1 &
