@@ -263,12 +263,56 @@ size_t fh_ike_prf_len(uint16_t prf)
 	return md ? (size_t)EVP_MD_get_size(md) : 0;
 }
 
+/*
+ * HMAC with contexts kept per thread and per digest: OpenSSL 3's one-shot HMAC() fetches the
+ * algorithm and allocates a context on every call, which cost more than the hashing itself (18 %
+ * of a responder's IKE SA with X25519). A context is re-keyed by EVP_MAC_init and keeps its digest.
+ */
+int fh_ike_hmac(const EVP_MD *md, const uint8_t *key, size_t klen, const uint8_t *data, size_t dlen, uint8_t *out,
+		unsigned int *outlen)
+{
+	static __thread EVP_MAC *mac;
+	static __thread struct {
+		const EVP_MD *md;
+		EVP_MAC_CTX *ctx;
+	} cache[4];
+	EVP_MAC_CTX *ctx = NULL;
+	size_t n = 0;
+
+	if (md == NULL)
+		return -1;
+	if (mac == NULL && (mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL)
+		return -1;
+	for (int i = 0; i < 4 && ctx == NULL; i++) {
+		if (cache[i].md == md) {
+			ctx = cache[i].ctx;
+		} else if (cache[i].md == NULL) {
+			OSSL_PARAM p[2] = {OSSL_PARAM_construct_utf8_string("digest", (char *)EVP_MD_get0_name(md), 0),
+					   OSSL_PARAM_construct_end()};
+
+			ctx = EVP_MAC_CTX_new(mac);
+			if (ctx == NULL || EVP_MAC_CTX_set_params(ctx, p) != 1) {
+				EVP_MAC_CTX_free(ctx);
+				return -1;
+			}
+			cache[i].md = md;
+			cache[i].ctx = ctx;
+		}
+	}
+	if (ctx == NULL) /* more digests than slots: the slow way */
+		return HMAC(md, key, (int)klen, data, dlen, out, outlen) != NULL ? 0 : -1;
+	if (EVP_MAC_init(ctx, key, klen, NULL) != 1 || EVP_MAC_update(ctx, data, dlen) != 1 ||
+	    EVP_MAC_final(ctx, out, &n, EVP_MAX_MD_SIZE) != 1)
+		return -1;
+	*outlen = (unsigned int)n;
+	return 0;
+}
+
 int fh_ike_prf(uint16_t prf, const uint8_t *key, size_t klen, const uint8_t *data, size_t dlen, uint8_t *out)
 {
-	const EVP_MD *md = md_of(prf);
 	unsigned int n = 0;
 
-	if (md == NULL || HMAC(md, key, (int)klen, data, dlen, out, &n) == NULL)
+	if (fh_ike_hmac(md_of(prf), key, klen, data, dlen, out, &n) < 0)
 		return -1;
 	return (int)n;
 }

@@ -37,6 +37,10 @@ enum fh_ike_prf_alg {
 /* Output length of a PRF, 0 if unknown. */
 size_t fh_ike_prf_len(uint16_t prf);
 int fh_ike_prf(uint16_t prf, const uint8_t *key, size_t klen, const uint8_t *data, size_t dlen, uint8_t *out);
+/* HMAC with per-thread contexts (no allocation per call); 0 or -1. */
+struct evp_md_st;
+int fh_ike_hmac(const struct evp_md_st *md, const uint8_t *key, size_t klen, const uint8_t *data, size_t dlen,
+		uint8_t *out, unsigned int *outlen);
 /* prf+ (RFC 7296 2.13): T1 | T2 | ..., Tn = prf(K, Tn-1 | S | n); at most 255 blocks. */
 int fh_ike_prf_plus(uint16_t prf, const uint8_t *key, size_t klen, const uint8_t *seed, size_t slen, uint8_t *out,
 		    size_t len);

@@ -7,6 +7,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include "fh_ike_crypto.h"
 #include "fh_ike_sk.h"
 
 #define GCM_SALT 4
@@ -129,8 +130,8 @@ static int seal(struct fh_ike_builder *b, uint8_t type, const uint8_t *prefix, s
 		return -1;
 	if (!gcm) {
 		/* the ICV covers the whole message up to it, header included */
-		if (HMAC(integ_md(a->integ), sk_a, (int)fh_ike_sk_integ_key_len(a), b->buf, (size_t)(p + ct - b->buf), full,
-			 &hl) == NULL)
+		if (fh_ike_hmac(integ_md(a->integ), sk_a, fh_ike_sk_integ_key_len(a), b->buf, (size_t)(p + ct - b->buf), full,
+				&hl) < 0)
 			return -1;
 		memcpy(p + ct, full, icv);
 	}
@@ -169,7 +170,7 @@ static int open_any(const uint8_t *msg, size_t len, const uint8_t *body, size_t 
 		return -1;
 	if (!gcm) {
 		/* integrity first: nothing is decrypted before the ICV matched */
-		if (HMAC(integ_md(a->integ), sk_a, (int)fh_ike_sk_integ_key_len(a), msg, len - icv, full, &hl) == NULL ||
+		if (fh_ike_hmac(integ_md(a->integ), sk_a, fh_ike_sk_integ_key_len(a), msg, len - icv, full, &hl) < 0 ||
 		    CRYPTO_memcmp(full, msg + len - icv, icv) != 0)
 			return -1;
 	}
